@@ -1,0 +1,126 @@
+# SEEK_DATA/SEEK_HOLE for Linux block devices: build, boot, test, measure.
+#
+#   make run            build the patched kernel, boot it, show a device map
+#   make check          install prerequisites, build, run the whole suite
+#   make vm CMD='...'   run a shell command as root in the guest
+#   make shell          interactive guest shell
+#   make diff           the kernel series as a diff against the base
+#   BASE=1              use the unpatched base kernel instead (any target)
+#   ACCEL=kvm           use KVM instead of TCG where it works
+
+# The base kernel, pinned here and nowhere else.
+KPKG     := linux-source-6.12
+KPKG_VER := 6.12.117-1~deb12u1
+
+BUILD    := $(CURDIR)/build
+NPROC    := $(shell nproc)
+
+ifeq ($(BASE),1)
+KTREE    := $(BUILD)/base/$(KPKG)
+KOBJ     := $(BUILD)/obj-base
+else
+KTREE    := $(BUILD)/$(KPKG)
+KOBJ     := $(BUILD)/obj
+endif
+BZIMAGE  := $(KOBJ)/arch/x86/boot/bzImage
+VMDIR    := $(BUILD)/vm$(if $(filter 1,$(BASE)),-base)
+
+CCACHE   := $(shell command -v ccache 2>/dev/null)
+KMAKE    := $(MAKE) -C $(KTREE) O=$(KOBJ) CC="$(CCACHE) gcc" \
+	    KBUILD_BUILD_TIMESTAMP=seek-hole-data KBUILD_BUILD_USER=build \
+	    KBUILD_BUILD_HOST=build
+
+export BUILD KPKG KPKG_VER VMDIR ACCEL
+VM       := KERNEL=$(BZIMAGE) harness/vm
+
+# Kernel-tree files the repository carries.
+KFILES := $(shell find block drivers include fs mm lib Documentation \
+		tools/testing/selftests/block_seek_hole -type f 2>/dev/null)
+
+.PHONY: all deps src kernel config diff record-base clean distclean \
+	vm shell tests kselftest check run
+
+all: kernel
+
+deps:
+	harness/deps
+
+$(BUILD)/.src: harness/kernel-src kernel-base.sha256 $(KFILES)
+	harness/kernel-src prepare
+	@touch $@
+
+src: $(BUILD)/.src
+
+$(KOBJ)/.config: Kconfig.fragment $(BUILD)/.src
+	mkdir -p $(KOBJ)
+	$(KMAKE) -s tinyconfig
+	$(KTREE)/scripts/kconfig/merge_config.sh -m -O $(KOBJ) \
+		$(KOBJ)/.config Kconfig.fragment >/dev/null
+	$(KMAKE) -s olddefconfig
+	@harness/check-config $(KOBJ)/.config Kconfig.fragment
+
+config: $(KOBJ)/.config
+
+# The test suite, built on the host and run in the guest from the shared root.
+CXX      ?= g++
+CXXFLAGS := -std=c++17 -O2 -g -Wall -Wextra -Werror
+TEST_BIN := $(BUILD)/tests/seek_hole_test
+SEEKMAP  := $(BUILD)/utils/seekmap
+TEST_SRC := $(wildcard tests/*.cc) utils/seek_map.cc
+HDRS     := $(wildcard tests/*.h utils/*.h)
+
+$(TEST_BIN): $(TEST_SRC) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -o $@ $(TEST_SRC) -lgtest_main -lgtest -pthread
+
+$(SEEKMAP): utils/seekmap.cc utils/seek_map.cc $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -o $@ utils/seekmap.cc utils/seek_map.cc
+
+tests: $(TEST_BIN) $(SEEKMAP)
+
+# The kselftest lives in the overlaid tree; it is plain user space, so the
+# same build serves the base kernel too.
+KSELFTEST := $(BUILD)/$(KPKG)/tools/testing/selftests
+
+kselftest: $(BUILD)/.src
+	$(MAKE) -s -C $(KSELFTEST) TARGETS=block_seek_hole
+
+# Always ask kbuild: it knows what is out of date.
+kernel: $(KOBJ)/.config
+	$(KMAKE) -s -j$(NPROC) bzImage
+	@echo "kernel: $(BZIMAGE)"
+
+# Run CMD in the guest on the kernel already built (no rebuild, so that
+# 'make vm' is quick and can run anything while another build is going on).
+vm:
+	@$(VM) '$(CMD)'
+
+shell:
+	@$(VM) --shell
+
+check: deps
+	$(MAKE) kernel tests kselftest
+	KERNEL=$(BZIMAGE) TEST_BIN=$(TEST_BIN) KSELFTEST=$(KSELFTEST) \
+		harness/check
+
+# The demo: the patched kernel's map of a sparse loop device, then what the
+# unpatched base kernel answers for the same device.
+run: deps
+	$(MAKE) kernel tests
+	@$(VM) 'harness/demo $(SEEKMAP) patched'
+	$(MAKE) BASE=1 kernel
+	@KERNEL=$(BUILD)/obj-base/arch/x86/boot/bzImage VMDIR=$(BUILD)/vm-base \
+		harness/vm 'harness/demo $(SEEKMAP) unpatched'
+
+diff: $(BUILD)/.src
+	@harness/kernel-src diff
+
+record-base:
+	harness/kernel-src record
+
+clean:
+	rm -rf $(BUILD)/obj $(BUILD)/obj-base $(BUILD)/tests $(BUILD)/vm
+
+distclean:
+	rm -rf $(BUILD)

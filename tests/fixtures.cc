@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "fixtures.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <linux/loop.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <system_error>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace seektest {
+
+void fail_errno(const std::string &what)
+{
+	throw std::system_error(errno, std::generic_category(), what);
+}
+
+UniqueFd &UniqueFd::operator=(UniqueFd &&o) noexcept
+{
+	reset(o.release());
+	return *this;
+}
+
+UniqueFd::~UniqueFd()
+{
+	reset();
+}
+
+int UniqueFd::release()
+{
+	int fd = fd_;
+	fd_ = -1;
+	return fd;
+}
+
+void UniqueFd::reset(int fd)
+{
+	if (fd_ >= 0)
+		close(fd_);
+	fd_ = fd;
+}
+
+UniqueFd open_or_throw(const std::string &path, int flags)
+{
+	int fd = open(path.c_str(), flags | O_CLOEXEC);
+	if (fd < 0)
+		fail_errno("open " + path);
+	return UniqueFd(fd);
+}
+
+int64_t size_of(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st))
+		fail_errno("fstat");
+	if (!S_ISBLK(st.st_mode))
+		return st.st_size;
+	uint64_t size;
+	if (ioctl(fd, BLKGETSIZE64, &size))
+		fail_errno("BLKGETSIZE64");
+	return static_cast<int64_t>(size);
+}
+
+SparseFile::SparseFile(int64_t size, const std::string &dir)
+{
+	std::string tmpl = dir + "/seek-test-XXXXXX";
+	std::vector<char> buf(tmpl.begin(), tmpl.end());
+	buf.push_back('\0');
+	int fd = mkostemp(buf.data(), O_CLOEXEC);
+	if (fd < 0)
+		fail_errno("mkostemp in " + dir);
+	path_ = buf.data();
+	fd_.reset(fd);
+	truncate(size);
+}
+
+SparseFile::~SparseFile()
+{
+	unlink(path_.c_str());
+}
+
+void SparseFile::write(int64_t off, int64_t len, uint32_t seed)
+{
+	std::vector<unsigned char> buf(std::min<int64_t>(len, 1 << 20));
+	uint32_t x = seed * 2654435761u + 1;
+	for (auto &b : buf) {
+		x = x * 1103515245u + 12345u;
+		b = static_cast<unsigned char>((x >> 16) | 1); // never zero
+	}
+	while (len > 0) {
+		size_t n = std::min<int64_t>(len, buf.size());
+		ssize_t w = pwrite(fd_.get(), buf.data(), n, off);
+		if (w <= 0)
+			fail_errno("pwrite " + path_);
+		off += w;
+		len -= w;
+	}
+}
+
+void SparseFile::truncate(int64_t size)
+{
+	if (ftruncate(fd_.get(), size))
+		fail_errno("ftruncate " + path_);
+}
+
+ExtentMap SparseFile::map() const
+{
+	seekmap::Walk w = seekmap::walk(fd_.get(), size());
+	if (!w.error.empty())
+		throw std::runtime_error("backing file map: " + w.error);
+	return w.map;
+}
+
+LoopDevice::LoopDevice(const std::string &backing, const LoopOptions &opts)
+{
+	UniqueFd file = open_or_throw(backing,
+				      opts.read_only ? O_RDONLY : O_RDWR);
+	UniqueFd ctl = open_or_throw("/dev/loop-control", O_RDWR);
+
+	// Another process may take the free device first: try again.
+	for (int attempt = 0;; attempt++) {
+		number_ = ioctl(ctl.get(), LOOP_CTL_GET_FREE);
+		if (number_ < 0)
+			fail_errno("LOOP_CTL_GET_FREE");
+		path_ = "/dev/loop" + std::to_string(number_);
+		fd_ = open_or_throw(path_, opts.read_only ? O_RDONLY : O_RDWR);
+
+		struct loop_config cfg = {};
+		cfg.fd = file.get();
+		cfg.info.lo_offset = opts.offset;
+		cfg.info.lo_sizelimit = opts.sizelimit;
+		cfg.info.lo_flags = LO_FLAGS_AUTOCLEAR;
+		if (opts.partscan)
+			cfg.info.lo_flags |= LO_FLAGS_PARTSCAN;
+		if (opts.read_only)
+			cfg.info.lo_flags |= LO_FLAGS_READ_ONLY;
+		if (ioctl(fd_.get(), LOOP_CONFIGURE, &cfg) == 0)
+			return;
+		if (errno != EBUSY || attempt == 10)
+			fail_errno("LOOP_CONFIGURE " + path_);
+		fd_.reset();
+	}
+}
+
+LoopDevice::~LoopDevice()
+{
+	// With our descriptor the only opener, the device is cleared on
+	// close; LOOP_CLR_FD makes that so even without AUTOCLEAR.
+	if (fd_.get() >= 0)
+		ioctl(fd_.get(), LOOP_CLR_FD);
+}
+
+std::string LoopDevice::partition(int n) const
+{
+	std::string p = path_ + "p" + std::to_string(n);
+	for (int i = 0; i < 500; i++) {
+		if (access(p.c_str(), F_OK) == 0)
+			return p;
+		std::this_thread::sleep_for(std::chrono::milliseconds(10));
+	}
+	throw std::runtime_error(p + " did not appear");
+}
+
+std::set<std::string> bound_loop_devices()
+{
+	std::set<std::string> out;
+	DIR *d = opendir("/sys/block");
+	if (!d)
+		return out;
+	while (struct dirent *e = readdir(d)) {
+		std::string name = e->d_name;
+		if (name.rfind("loop", 0) != 0)
+			continue;
+		// The loop/ attribute group exists only while bound.
+		std::string f = "/sys/block/" + name + "/loop/backing_file";
+		if (access(f.c_str(), F_OK) == 0)
+			out.insert(name);
+	}
+	closedir(d);
+	return out;
+}
+
+void write_partition_table(const SparseFile &file, const std::string &script)
+{
+	std::string cmd = "sfdisk --quiet --no-reread --no-tell-kernel " +
+			  file.path() + " >/dev/null";
+	FILE *p = popen(cmd.c_str(), "w");
+	if (!p)
+		fail_errno("popen sfdisk");
+	fputs(script.c_str(), p);
+	int st = pclose(p);
+	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		throw std::runtime_error("sfdisk failed on script:\n" + script);
+}
+
+void ExpectMap(int fd, int64_t size, const ExtentMap &expected)
+{
+	seekmap::Walk w = seekmap::walk(fd, size);
+	EXPECT_EQ(w.error, "") << "malformed answer while walking the map";
+	EXPECT_EQ(w.map, expected)
+		<< "device map " << seekmap::to_string(w.map)
+		<< "\nexpected   " << seekmap::to_string(expected);
+	ExpectHolesReadZero(fd, size, w.map);
+}
+
+void ExpectSeekAt(int fd, int64_t size, const ExtentMap &map, int64_t off)
+{
+	for (int whence : {SEEK_DATA, SEEK_HOLE}) {
+		const int64_t before = 4096;
+		ASSERT_EQ(seekmap::seek(fd, before, SEEK_SET), before);
+		int64_t want = seekmap::expected_seek(map, size, off, whence);
+		int64_t got = seekmap::seek(fd, off, whence);
+		const char *name = whence == SEEK_DATA ? "SEEK_DATA" : "SEEK_HOLE";
+		EXPECT_EQ(got, want) << name << "(" << off << ") on size "
+				     << size << ", map "
+				     << seekmap::to_string(map);
+		int64_t pos = seekmap::seek(fd, 0, SEEK_CUR);
+		EXPECT_EQ(pos, got < 0 ? before : got)
+			<< "file position after " << name << "(" << off << ")";
+	}
+}
+
+static void expect_zero_range(int fd, int64_t start, int64_t end)
+{
+	std::vector<unsigned char> buf(1 << 20);
+	for (int64_t pos = start; pos < end;) {
+		size_t n = std::min<int64_t>(end - pos, buf.size());
+		ssize_t r = pread(fd, buf.data(), n, pos);
+		ASSERT_GT(r, 0) << "pread at " << pos << ": " << strerror(errno);
+		auto nz = std::find_if(buf.begin(), buf.begin() + r,
+				       [](unsigned char c) { return c != 0; });
+		ASSERT_TRUE(nz == buf.begin() + r)
+			<< "reported hole holds data at byte "
+			<< pos + (nz - buf.begin());
+		pos += r;
+	}
+}
+
+void ExpectHolesReadZero(int fd, int64_t size, const ExtentMap &map)
+{
+	const int64_t whole = 4 << 20, edge = 1 << 20, sample = 64 << 10;
+	for (const Extent &h : seekmap::holes(map, size)) {
+		SCOPED_TRACE("hole [" + std::to_string(h.start) + "," +
+			     std::to_string(h.end) + ")");
+		if (h.length() <= whole) {
+			expect_zero_range(fd, h.start, h.end);
+			continue;
+		}
+		expect_zero_range(fd, h.start, h.start + edge);
+		expect_zero_range(fd, h.end - edge, h.end);
+		for (int i = 1; i <= 32; i++) {
+			int64_t s = h.start + (h.length() - sample) / 33 * i;
+			expect_zero_range(fd, s, s + sample);
+		}
+	}
+}
+
+void DeviceTest::SetUp()
+{
+	loops_before_ = bound_loop_devices();
+}
+
+void DeviceTest::TearDown()
+{
+	std::set<std::string> after = bound_loop_devices();
+	for (const std::string &l : after)
+		EXPECT_TRUE(loops_before_.count(l))
+			<< "test left " << l << " bound";
+}
+
+} // namespace seektest

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+// Loop devices answer SEEK_DATA/SEEK_HOLE with their backing file's map,
+// translated by lo_offset and cut at the device size.
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <fcntl.h>
+#include <linux/loop.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "fixtures.h"
+
+namespace seektest {
+namespace {
+
+constexpr int64_t KiB = 1024, MiB = 1024 * KiB, GiB = 1024 * MiB;
+
+// The map a loop device over @file with @opts must report: the file's own
+// map, seen through the window [offset, offset + device size).
+ExtentMap expected_loop_map(const SparseFile &file, const LoopOptions &opts,
+			    int64_t dev_size)
+{
+	return seekmap::window(file.map(), opts.offset,
+			       opts.offset + dev_size);
+}
+
+class LoopMap : public DeviceTest {
+protected:
+	// Bind @file with @opts, then compare the whole map and probe every
+	// extent boundary of the expected map.
+	void CheckLoop(const SparseFile &file, const LoopOptions &opts = {})
+	{
+		LoopDevice loop(file.path(), opts);
+		int64_t size = loop.size();
+		ExtentMap want = expected_loop_map(file, opts, size);
+		SCOPED_TRACE("file map " + seekmap::to_string(file.map()) +
+			     " offset " + std::to_string(opts.offset) +
+			     " sizelimit " + std::to_string(opts.sizelimit));
+		ExpectMap(loop.fd(), size, want);
+		ExpectSeekAt(loop.fd(), size, want, 0);
+		ExpectSeekAt(loop.fd(), size, want, size - 1);
+		for (const Extent &e : want)
+			for (int64_t b : {e.start, e.end})
+				for (int64_t d : {-512, -1, 0, 1, 512})
+					if (b + d >= 0 && b + d < size)
+						ExpectSeekAt(loop.fd(), size,
+							     want, b + d);
+	}
+};
+
+TEST_F(LoopMap, DataAtBothEnds)
+{
+	SparseFile f(8 * MiB);
+	f.write(0, 64 * KiB);
+	f.write(3 * MiB, 12 * KiB);
+	f.write(8 * MiB - 8 * KiB, 8 * KiB);
+	CheckLoop(f);
+}
+
+TEST_F(LoopMap, HolesAtBothEnds)
+{
+	SparseFile f(8 * MiB);
+	f.write(1 * MiB, 4 * KiB);
+	f.write(5 * MiB, 1 * MiB);
+	CheckLoop(f);
+}
+
+TEST_F(LoopMap, NoHolesIsOneDataExtent)
+{
+	SparseFile f(2 * MiB);
+	f.write(0, 2 * MiB);
+	CheckLoop(f);
+}
+
+TEST_F(LoopMap, EmptyFileIsOneHole)
+{
+	SparseFile f(4 * MiB);
+	CheckLoop(f);
+	LoopDevice loop(f.path());
+	EXPECT_EQ(seekmap::seek(loop.fd(), 0, SEEK_DATA), -ENXIO);
+	EXPECT_EQ(seekmap::seek(loop.fd(), 0, SEEK_HOLE), 0);
+}
+
+TEST_F(LoopMap, ZeroSizeDeviceAnswersEnxio)
+{
+	SparseFile f(0);
+	LoopDevice loop(f.path());
+	ASSERT_EQ(loop.size(), 0);
+	for (int whence : {SEEK_DATA, SEEK_HOLE})
+		EXPECT_EQ(seekmap::seek(loop.fd(), 0, whence), -ENXIO);
+}
+
+TEST_F(LoopMap, LayoutBeyondFourGiB)
+{
+	SparseFile f(6 * GiB + 4 * KiB);
+	f.write(0, 4 * KiB);
+	f.write(4 * GiB - 4 * KiB, 8 * KiB); // across the 32-bit boundary
+	f.write(5 * GiB, 64 * KiB);
+	f.write(6 * GiB, 4 * KiB);
+	CheckLoop(f);
+}
+
+TEST_F(LoopMap, OffsetSectorAlignedNotPageAligned)
+{
+	SparseFile f(4 * MiB);
+	f.write(0, 4 * KiB);
+	f.write(1 * MiB, 8 * KiB);
+	f.write(3 * MiB, 4 * KiB);
+	CheckLoop(f, {.offset = 3 * 512});
+	CheckLoop(f, {.offset = 1 * MiB + 512});
+}
+
+TEST_F(LoopMap, OffsetNotSectorAligned)
+{
+	SparseFile f(4 * MiB);
+	f.write(4 * KiB, 4 * KiB);
+	f.write(2 * MiB, 8 * KiB);
+	CheckLoop(f, {.offset = 1000});
+	CheckLoop(f, {.offset = 2 * MiB + 1});
+}
+
+TEST_F(LoopMap, SizelimitEndingInsideDataGivesHoleAtEnd)
+{
+	SparseFile f(4 * MiB);
+	f.write(0, 4 * MiB);
+	CheckLoop(f, {.sizelimit = 1 * MiB});
+	LoopDevice loop(f.path(), {.sizelimit = 1 * MiB});
+	EXPECT_EQ(seekmap::seek(loop.fd(), 0, SEEK_HOLE), 1 * MiB);
+	EXPECT_EQ(seekmap::seek(loop.fd(), 1 * MiB - 1, SEEK_DATA),
+		  1 * MiB - 1);
+	EXPECT_EQ(seekmap::seek(loop.fd(), 1 * MiB, SEEK_DATA), -ENXIO);
+}
+
+TEST_F(LoopMap, SizelimitUnalignedRoundsDownToSector)
+{
+	SparseFile f(4 * MiB);
+	f.write(1 * MiB, 4 * MiB - 1 * MiB);
+	CheckLoop(f, {.sizelimit = 1 * MiB + 1000});
+	CheckLoop(f, {.sizelimit = 1 * MiB + 4096 + 512});
+}
+
+TEST_F(LoopMap, SizelimitDataStopsBeforeEndOfHoleAfterIt)
+{
+	SparseFile f(4 * MiB);
+	f.write(8 * KiB, 4 * KiB);
+	f.write(3 * MiB, 4 * KiB); // beyond the limit: must not show
+	CheckLoop(f, {.sizelimit = 2 * MiB});
+	LoopDevice loop(f.path(), {.sizelimit = 2 * MiB});
+	EXPECT_EQ(seekmap::seek(loop.fd(), 12 * KiB, SEEK_DATA), -ENXIO);
+}
+
+TEST_F(LoopMap, OffsetAndSizelimitTogether)
+{
+	SparseFile f(8 * MiB);
+	f.write(0, 4 * KiB);
+	f.write(2 * MiB - 4 * KiB, 8 * KiB);
+	f.write(5 * MiB, 12 * KiB);
+	f.write(7 * MiB, 1 * MiB);
+	CheckLoop(f, {.offset = 2 * MiB - 1024, .sizelimit = 5 * MiB + 3});
+	CheckLoop(f, {.offset = 4096 + 7, .sizelimit = 7 * MiB});
+}
+
+TEST_F(LoopMap, BackingFilePositionDoesNotMove)
+{
+	SparseFile f(4 * MiB);
+	f.write(1 * MiB, 4 * KiB);
+	f.write(3 * MiB, 4 * KiB);
+	// The descriptor LOOP_CONFIGURE gets shares its position with the
+	// one we keep: dup() it and look at the position after the walk.
+	UniqueFd backing = open_or_throw(f.path(), O_RDWR);
+	ASSERT_EQ(lseek(backing.get(), 12345, SEEK_SET), 12345);
+	UniqueFd ctl = open_or_throw("/dev/loop-control", O_RDWR);
+	int n = ioctl(ctl.get(), LOOP_CTL_GET_FREE);
+	ASSERT_GE(n, 0);
+	UniqueFd dev = open_or_throw("/dev/loop" + std::to_string(n), O_RDWR);
+	struct loop_config cfg = {};
+	cfg.fd = backing.get();
+	cfg.info.lo_flags = LO_FLAGS_AUTOCLEAR;
+	ASSERT_EQ(ioctl(dev.get(), LOOP_CONFIGURE, &cfg), 0) << strerror(errno);
+	ExpectMap(dev.get(), size_of(dev.get()), f.map());
+	EXPECT_EQ(lseek(backing.get(), 0, SEEK_CUR), 12345);
+	ioctl(dev.get(), LOOP_CLR_FD);
+}
+
+TEST_F(LoopMap, BackingFileShrunkAfterBindReadsZerosPastItsEnd)
+{
+	SparseFile f(4 * MiB);
+	f.write(0, 4 * MiB);
+	LoopDevice loop(f.path());
+	ASSERT_EQ(loop.size(), 4 * MiB);
+	f.truncate(1 * MiB);
+	// The device keeps its size; past the file's end it reads zeros.
+	ExpectMap(loop.fd(), 4 * MiB, {{0, 1 * MiB}});
+	EXPECT_EQ(seekmap::seek(loop.fd(), 2 * MiB, SEEK_HOLE), 2 * MiB);
+	EXPECT_EQ(seekmap::seek(loop.fd(), 2 * MiB, SEEK_DATA), -ENXIO);
+}
+
+TEST_F(LoopMap, LoopOverLoopComposes)
+{
+	SparseFile f(8 * MiB);
+	f.write(64 * KiB, 4 * KiB);
+	f.write(5 * MiB, 8 * KiB);
+	LoopDevice lower(f.path(), {.offset = 4096});
+	LoopDevice upper(lower.path(), {.offset = 512, .sizelimit = 6 * MiB});
+	ExtentMap want = seekmap::window(f.map(), 4096 + 512,
+					 4096 + 512 + upper.size());
+	ExpectMap(upper.fd(), upper.size(), want);
+}
+
+// A backing file system that cannot tell holes (9p answers SEEK_DATA with
+// the generic "all data" rule) makes the loop device all data.
+TEST_F(LoopMap, BackingWithoutHoleSupportIsAllData)
+{
+	const char *dir = getenv("SEEK_TEST_NOHOLE_DIR");
+	if (!dir || !*dir)
+		GTEST_SKIP() << "SKIP: SEEK_TEST_NOHOLE_DIR (a directory on a "
+				"file system without hole support) is not set";
+	SparseFile f(2 * MiB, dir);
+	f.write(1 * MiB, 4 * KiB);
+	ASSERT_EQ(f.map(), ExtentMap({{0, 2 * MiB}}))
+		<< "SEEK_TEST_NOHOLE_DIR does report holes";
+	CheckLoop(f);
+}
+
+TEST_F(LoopMap, UnboundDeviceAnswersLikeEmptyDevice)
+{
+	UniqueFd ctl = open_or_throw("/dev/loop-control", O_RDWR);
+	int n = ioctl(ctl.get(), LOOP_CTL_GET_FREE);
+	ASSERT_GE(n, 0);
+	UniqueFd dev = open_or_throw("/dev/loop" + std::to_string(n), O_RDONLY);
+	for (int whence : {SEEK_DATA, SEEK_HOLE})
+		EXPECT_EQ(seekmap::seek(dev.get(), 0, whence), -ENXIO);
+}
+
+TEST_F(LoopMap, ClearedWhileOpenAnswersLikeEmptyDevice)
+{
+	SparseFile f(1 * MiB);
+	f.write(0, 4 * KiB);
+	LoopDevice loop(f.path());
+	ASSERT_EQ(ioctl(loop.fd(), LOOP_CLR_FD), 0);
+	// Cleared on the last close; until then the device is running down.
+	for (int whence : {SEEK_DATA, SEEK_HOLE})
+		EXPECT_EQ(seekmap::seek(loop.fd(), 0, whence), -ENXIO);
+}
+
+} // namespace
+} // namespace seektest

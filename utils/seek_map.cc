@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "seek_map.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+#include <unistd.h>
+
+namespace seekmap {
+
+std::string to_string(const ExtentMap &map)
+{
+	std::ostringstream os;
+	os << "{";
+	for (size_t i = 0; i < map.size(); i++)
+		os << (i ? " " : "") << "[" << map[i].start << ","
+		   << map[i].end << ")";
+	os << "}";
+	return os.str();
+}
+
+void PrintTo(const Extent &e, std::ostream *os)
+{
+	*os << "[" << e.start << "," << e.end << ")";
+}
+
+ExtentMap normalize(ExtentMap map)
+{
+	std::sort(map.begin(), map.end(), [](const Extent &a, const Extent &b) {
+		return a.start < b.start;
+	});
+	ExtentMap out;
+	for (const Extent &e : map) {
+		if (e.end <= e.start)
+			continue;
+		if (!out.empty() && e.start <= out.back().end)
+			out.back().end = std::max(out.back().end, e.end);
+		else
+			out.push_back(e);
+	}
+	return out;
+}
+
+ExtentMap window(const ExtentMap &map, int64_t begin, int64_t end)
+{
+	ExtentMap out;
+	for (const Extent &e : map) {
+		int64_t s = std::max(e.start, begin), t = std::min(e.end, end);
+		if (s < t)
+			out.push_back({s - begin, t - begin});
+	}
+	return out;
+}
+
+ExtentMap holes(const ExtentMap &map, int64_t size)
+{
+	ExtentMap out;
+	int64_t pos = 0;
+	for (const Extent &e : map) {
+		if (e.start > pos)
+			out.push_back({pos, e.start});
+		pos = e.end;
+	}
+	if (pos < size)
+		out.push_back({pos, size});
+	return out;
+}
+
+int64_t expected_seek(const ExtentMap &map, int64_t size, int64_t off,
+		      int whence)
+{
+	if (whence != SEEK_DATA && whence != SEEK_HOLE)
+		return -EINVAL;
+	if (off < 0 || off >= size)
+		return -ENXIO;
+	for (const Extent &e : map) {
+		if (e.end <= off)
+			continue;
+		if (whence == SEEK_DATA)
+			return std::max(e.start, off);
+		return e.start > off ? off : std::min(e.end, size);
+	}
+	return whence == SEEK_DATA ? -ENXIO : off;
+}
+
+int64_t seek(int fd, int64_t off, int whence)
+{
+	off_t r = lseek(fd, off, whence);
+	return r < 0 ? -errno : r;
+}
+
+Walk walk(int fd, int64_t size)
+{
+	Walk w;
+	auto bad = [&](int64_t off, const char *what, int64_t r) {
+		std::ostringstream os;
+		os << what << "(" << off << ") on size " << size << " gave ";
+		if (r < 0)
+			os << "errno " << -r << " (" << strerror(-r) << ")";
+		else
+			os << r;
+		w.error = os.str();
+	};
+	auto position_follows = [&](int64_t r) {
+		int64_t pos = seek(fd, 0, SEEK_CUR);
+		if (pos == r)
+			return true;
+		std::ostringstream os;
+		os << "file position " << pos << " after a result of " << r;
+		w.error = os.str();
+		return false;
+	};
+
+	int64_t off = 0;
+	while (off < size) {
+		int64_t d = seek(fd, off, SEEK_DATA);
+		w.calls++;
+		if (d == -ENXIO)
+			break;
+		if (d < off || d >= size) {
+			bad(off, "SEEK_DATA", d);
+			break;
+		}
+		if (!position_follows(d))
+			break;
+		int64_t h = seek(fd, d, SEEK_HOLE);
+		w.calls++;
+		if (h <= d || h > size) {
+			bad(d, "SEEK_HOLE", h);
+			break;
+		}
+		if (!position_follows(h))
+			break;
+		w.map.push_back({d, h});
+		off = h;
+	}
+	return w;
+}
+
+} // namespace seekmap

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0
+// Data/hole maps of files and block devices, as SEEK_DATA/SEEK_HOLE see them.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace seekmap {
+
+// A data extent [start, end) in bytes.
+struct Extent {
+	int64_t start;
+	int64_t end;
+
+	bool operator==(const Extent &o) const
+	{
+		return start == o.start && end == o.end;
+	}
+	int64_t length() const { return end - start; }
+};
+
+// Sorted, disjoint, non-adjacent data extents; everything else is hole.
+using ExtentMap = std::vector<Extent>;
+
+std::string to_string(const ExtentMap &map);
+void PrintTo(const Extent &e, std::ostream *os);
+
+// Sort, drop empty extents, merge overlapping or touching ones.
+ExtentMap normalize(ExtentMap map);
+
+// The part of @map inside [begin, end), shifted so that @begin becomes 0.
+ExtentMap window(const ExtentMap &map, int64_t begin, int64_t end);
+
+// The holes of @map on a device of @size, as extents.
+ExtentMap holes(const ExtentMap &map, int64_t size);
+
+// What lseek(@off, @whence) must return for @map on a device of @size:
+// an offset, or -errno.
+int64_t expected_seek(const ExtentMap &map, int64_t size, int64_t off,
+		      int whence);
+
+// lseek() returning the offset or -errno.
+int64_t seek(int fd, int64_t off, int whence);
+
+struct Walk {
+	ExtentMap map;
+	std::string error; // empty when every answer was well-formed
+	uint64_t calls = 0;
+};
+
+// Walk the whole map of @fd (size @size) with SEEK_DATA/SEEK_HOLE,
+// checking that every answer lies in [off, size] and that the file
+// position follows it.
+Walk walk(int fd, int64_t size);
+
+} // namespace seekmap
