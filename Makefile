@@ -34,8 +34,7 @@ export BUILD KPKG KPKG_VER VMDIR ACCEL
 VM       := KERNEL=$(BZIMAGE) harness/vm
 
 # Kernel-tree files the repository carries.
-KFILES := $(shell find block drivers include fs mm lib Documentation \
-		tools/testing/selftests/block_seek_hole -type f 2>/dev/null)
+KFILES := $(shell harness/kernel-src list)
 
 .PHONY: all deps src kernel config diff record-base clean distclean \
 	vm shell tests kselftest check run

@@ -558,7 +558,7 @@ static loff_t bdev_seek_all_data(loff_t offset, int whence, loff_t size)
  * @whence, or another negative errno from the driver, such as -EIO.
  */
 loff_t bdev_seek_hole_data(struct block_device *bdev, loff_t offset,
-		int whence)
+			   int whence)
 {
 	const struct block_device_operations *fops = bdev->bd_disk->fops;
 	loff_t start = (loff_t)get_start_sect(bdev) << SECTOR_SHIFT;

@@ -1575,7 +1575,7 @@ struct block_device_operations {
 	 * operation the whole disk is data.
 	 */
 	loff_t (*seek_hole_data)(struct gendisk *disk, loff_t offset,
-			int whence);
+				 int whence);
 	struct module *owner;
 	const struct pr_ops *pr_ops;
 
@@ -1696,7 +1696,7 @@ unsigned int block_size(struct block_device *bdev);
 void invalidate_bdev(struct block_device *bdev);
 int sync_blockdev(struct block_device *bdev);
 loff_t bdev_seek_hole_data(struct block_device *bdev, loff_t offset,
-		int whence);
+			   int whence);
 int sync_blockdev_range(struct block_device *bdev, loff_t lstart, loff_t lend);
 int sync_blockdev_nowait(struct block_device *bdev);
 void sync_bdevs(bool wait);
