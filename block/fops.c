@@ -596,14 +596,18 @@ static loff_t blkdev_llseek(struct file *file, loff_t offset, int whence)
 
 	/*
 	 * The driver may sleep on metadata I/O to answer SEEK_DATA and
-	 * SEEK_HOLE, and the answer is advisory: ask without the inode lock,
-	 * then set the position like SEEK_SET does.
+	 * SEEK_HOLE, and the answer is advisory: ask without the inode lock.
+	 * If the device shrank meanwhile, the position may end up past its
+	 * end, as after any resize.
 	 */
 	if (whence == SEEK_DATA || whence == SEEK_HOLE) {
-		offset = bdev_seek_hole_data(I_BDEV(bd_inode), offset, whence);
-		if (offset < 0)
-			return offset;
-		whence = SEEK_SET;
+		retval = bdev_seek_hole_data(I_BDEV(bd_inode), offset, whence);
+		if (retval < 0)
+			return retval;
+		inode_lock(bd_inode);
+		retval = vfs_setpos(file, retval, MAX_LFS_FILESIZE);
+		inode_unlock(bd_inode);
+		return retval;
 	}
 
 	inode_lock(bd_inode);

@@ -183,17 +183,25 @@ TEST_F(LoopMap, BackingFilePositionDoesNotMove)
 	ioctl(dev.get(), LOOP_CLR_FD);
 }
 
-TEST_F(LoopMap, BackingFileShrunkAfterBindReadsZerosPastItsEnd)
+TEST_F(LoopMap, BackingFileShrunkAfterBindIsDataPastItsEnd)
 {
 	SparseFile f(4 * MiB);
-	f.write(0, 4 * MiB);
+	f.write(0, 64 * KiB);
+	f.write(3 * MiB, 64 * KiB);
 	LoopDevice loop(f.path());
 	ASSERT_EQ(loop.size(), 4 * MiB);
-	f.truncate(1 * MiB);
-	// The device keeps its size; past the file's end it reads zeros.
-	ExpectMap(loop.fd(), 4 * MiB, {{0, 1 * MiB}});
-	EXPECT_EQ(seekmap::seek(loop.fd(), 2 * MiB, SEEK_HOLE), 2 * MiB);
-	EXPECT_EQ(seekmap::seek(loop.fd(), 2 * MiB, SEEK_DATA), -ENXIO);
+	f.truncate(2 * MiB);
+	// The device keeps its size. Past the file's end, reads fail: that is
+	// no hole, so the map is the file's data plus everything past 2 MiB.
+	char c;
+	ASSERT_EQ(pread(loop.fd(), &c, 1, 3 * MiB), -1)
+		<< "reads past the backing file's end no longer fail: "
+		   "revisit what this range is";
+	ExpectMap(loop.fd(), 4 * MiB, {{0, 64 * KiB}, {2 * MiB, 4 * MiB}});
+	EXPECT_EQ(seekmap::seek(loop.fd(), 64 * KiB, SEEK_DATA), 2 * MiB);
+	EXPECT_EQ(seekmap::seek(loop.fd(), 3 * MiB, SEEK_DATA), 3 * MiB);
+	EXPECT_EQ(seekmap::seek(loop.fd(), 3 * MiB, SEEK_HOLE), 4 * MiB);
+	EXPECT_EQ(seekmap::seek(loop.fd(), 1 * MiB, SEEK_HOLE), 1 * MiB);
 }
 
 TEST_F(LoopMap, LoopOverLoopComposes)

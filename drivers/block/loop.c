@@ -1748,7 +1748,7 @@ static loff_t lo_seek_hole_data(struct gendisk *disk, loff_t offset,
 {
 	struct loop_device *lo = disk->private_data;
 	struct file *file;
-	loff_t start, size, ret;
+	loff_t start, size, eof, ret;
 
 	/*
 	 * lo_mutex orders us against LOOP_CONFIGURE, LOOP_CLR_FD,
@@ -1770,24 +1770,27 @@ static loff_t lo_seek_hole_data(struct gendisk *disk, loff_t offset,
 	mutex_unlock(&lo->lo_mutex);
 
 	ret = lo_backing_seek_hole_data(file, start + offset, whence);
+	eof = i_size_read(file->f_mapping->host) - start;
 	fput(file);
 
-	switch (ret) {
-	case -ENXIO:
-		/* Past the end of the backing file, which reads as zeros. */
-		return whence == SEEK_DATA ? -ENXIO : offset;
-	case -EINVAL:
-	case -EOPNOTSUPP:
-	case -ESPIPE:
-		/* The backing file cannot tell: all data. */
+	if (ret == -ENXIO)
+		/*
+		 * No data at or after @offset in the backing file. Reads past
+		 * its end fail (it shrank after binding): data, not a hole.
+		 */
+		return whence == SEEK_DATA ? max(offset, eof) : size;
+	if (ret == -EINVAL || ret == -EOPNOTSUPP || ret == -ESPIPE ||
+	    (ret >= 0 && ret < start + offset))
+		/* The backing file cannot tell, or goes backwards: all data. */
 		return whence == SEEK_DATA ? offset : size;
-	}
 	if (ret < 0)
 		return ret;
-	if (ret < start + offset)
-		return whence == SEEK_DATA ? offset : size;
+	ret -= start;
+	/* The end of the backing file is a hole for the file, not for us. */
+	if (whence == SEEK_HOLE && ret >= eof)
+		return size;
 	/* Anything at or past the end of the device is clamped by the caller. */
-	return ret - start;
+	return ret;
 }
 
 static void lo_free_disk(struct gendisk *disk)

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0
+// A disk whose driver has no seek_hole_data operation reports all data
+// instead of failing with EINVAL. null_blk is such a driver; built in, it
+// creates /dev/nullb0 at boot.
+#include <cerrno>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "fixtures.h"
+
+namespace seektest {
+namespace {
+
+const char *const kNullBlk = "/dev/nullb0";
+
+TEST(DefaultAnswer, DiskWithoutOperationIsAllData)
+{
+	if (access(kNullBlk, F_OK))
+		GTEST_SKIP() << "SKIP: " << kNullBlk
+			     << " missing (CONFIG_BLK_DEV_NULL_BLK=y)";
+	UniqueFd dev = open_or_throw(kNullBlk, O_RDONLY);
+	const int64_t size = size_of(dev.get());
+	ASSERT_GT(size, 0);
+	const ExtentMap all = {{0, size}};
+	seekmap::Walk w = seekmap::walk(dev.get(), size);
+	EXPECT_EQ(w.error, "");
+	EXPECT_EQ(w.map, all);
+	for (int64_t off : {int64_t(-1), int64_t(0), int64_t(4095), size / 2,
+			    size - 1, size, size + 1})
+		ExpectSeekAt(dev.get(), size, all, off);
+}
+
+} // namespace
+} // namespace seektest
