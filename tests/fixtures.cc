@@ -9,6 +9,8 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <fstream>
+#include <iterator>
 #include <linux/fs.h>
 #include <linux/loop.h>
 #include <sys/ioctl.h>
@@ -126,6 +128,16 @@ LoopDevice::LoopDevice(const std::string &backing, const LoopOptions &opts)
 {
 	UniqueFd file = open_or_throw(backing,
 				      opts.read_only ? O_RDONLY : O_RDWR);
+	bind(file.get(), opts);
+}
+
+LoopDevice::LoopDevice(int backing_fd, const LoopOptions &opts)
+{
+	bind(backing_fd, opts);
+}
+
+void LoopDevice::bind(int backing_fd, const LoopOptions &opts)
+{
 	UniqueFd ctl = open_or_throw("/dev/loop-control", O_RDWR);
 
 	// Another process may take the free device first: try again.
@@ -137,7 +149,7 @@ LoopDevice::LoopDevice(const std::string &backing, const LoopOptions &opts)
 		fd_ = open_or_throw(path_, opts.read_only ? O_RDONLY : O_RDWR);
 
 		struct loop_config cfg = {};
-		cfg.fd = file.get();
+		cfg.fd = backing_fd;
 		cfg.info.lo_offset = opts.offset;
 		cfg.info.lo_sizelimit = opts.sizelimit;
 		cfg.info.lo_flags = LO_FLAGS_AUTOCLEAR;
@@ -170,6 +182,73 @@ std::string LoopDevice::partition(int n) const
 		std::this_thread::sleep_for(std::chrono::milliseconds(10));
 	}
 	throw std::runtime_error(p + " did not appear");
+}
+
+void run_or_throw(const std::string &cmd, const std::string &input)
+{
+	std::string full = "(" + cmd + ") >/tmp/seek-test-cmd.out 2>&1";
+	FILE *p = popen(full.c_str(), "w");
+	if (!p)
+		fail_errno("popen " + cmd);
+	fputs(input.c_str(), p);
+	int st = pclose(p);
+	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		std::ifstream out("/tmp/seek-test-cmd.out");
+		std::string text((std::istreambuf_iterator<char>(out)),
+				 std::istreambuf_iterator<char>());
+		throw std::runtime_error("'" + cmd + "' failed: " + text);
+	}
+}
+
+DmDevice::DmDevice(const std::string &table)
+{
+	static int seq;
+	name_ = "seektest-" + std::to_string(getpid()) + "-" +
+		std::to_string(seq++);
+	path_ = "/dev/mapper/" + name_;
+	run_or_throw("dmsetup create " + name_, table);
+}
+
+DmDevice::~DmDevice()
+{
+	// A failed test may leave the device suspended: resume it first.
+	std::string cmd = "dmsetup resume " + name_ +
+			  " >/dev/null 2>&1; dmsetup remove --retry " + name_ +
+			  " >/dev/null 2>&1";
+	if (system(cmd.c_str()) != 0)
+		fprintf(stderr, "could not remove dm device %s\n",
+			name_.c_str());
+}
+
+void DmDevice::reload(const std::string &table)
+{
+	run_or_throw("dmsetup reload " + name_, table);
+	run_or_throw("dmsetup resume " + name_);
+}
+
+void DmDevice::suspend()
+{
+	run_or_throw("dmsetup suspend " + name_);
+}
+
+void DmDevice::resume()
+{
+	run_or_throw("dmsetup resume " + name_);
+}
+
+std::set<std::string> dm_devices()
+{
+	std::set<std::string> out;
+	DIR *d = opendir("/sys/block");
+	if (!d)
+		return out;
+	while (struct dirent *e = readdir(d)) {
+		std::string name = e->d_name;
+		if (name.rfind("dm-", 0) == 0)
+			out.insert(name);
+	}
+	closedir(d);
+	return out;
 }
 
 std::set<std::string> bound_loop_devices()
@@ -270,6 +349,7 @@ void ExpectHolesReadZero(int fd, int64_t size, const ExtentMap &map)
 void DeviceTest::SetUp()
 {
 	loops_before_ = bound_loop_devices();
+	dms_before_ = dm_devices();
 }
 
 void DeviceTest::TearDown()
@@ -278,6 +358,8 @@ void DeviceTest::TearDown()
 	for (const std::string &l : after)
 		EXPECT_TRUE(loops_before_.count(l))
 			<< "test left " << l << " bound";
+	for (const std::string &d : dm_devices())
+		EXPECT_TRUE(dms_before_.count(d)) << "test left " << d;
 }
 
 } // namespace seektest

@@ -80,6 +80,9 @@ struct LoopOptions {
 class LoopDevice {
 public:
 	LoopDevice(const std::string &backing, const LoopOptions &opts = {});
+	// Bind the open file @backing_fd itself (it shares its position
+	// with every dup of it).
+	explicit LoopDevice(int backing_fd, const LoopOptions &opts = {});
 	~LoopDevice();
 	LoopDevice(const LoopDevice &) = delete;
 	LoopDevice &operator=(const LoopDevice &) = delete;
@@ -92,10 +95,40 @@ public:
 	std::string partition(int n) const;
 
 private:
+	void bind(int backing_fd, const LoopOptions &opts);
+
 	int number_ = -1;
 	std::string path_;
 	UniqueFd fd_;
 };
+
+// A device-mapper device created from a table with dmsetup, removed on
+// destruction (after its users closed it).
+class DmDevice {
+public:
+	// @table: dmsetup table lines.
+	explicit DmDevice(const std::string &table);
+	~DmDevice();
+	DmDevice(const DmDevice &) = delete;
+	DmDevice &operator=(const DmDevice &) = delete;
+
+	const std::string &name() const { return name_; }
+	const std::string &path() const { return path_; }
+	// Load @table into the inactive slot and resume into it.
+	void reload(const std::string &table);
+	void suspend();
+	void resume();
+
+private:
+	std::string name_;
+	std::string path_;
+};
+
+// Run a shell command; throw with its output if it fails.
+void run_or_throw(const std::string &cmd, const std::string &input = "");
+
+// Names of dm devices, from sysfs.
+std::set<std::string> dm_devices();
 
 // Bound loop devices, by name, from sysfs.
 std::set<std::string> bound_loop_devices();
@@ -124,6 +157,7 @@ protected:
 
 private:
 	std::set<std::string> loops_before_;
+	std::set<std::string> dms_before_;
 };
 
 } // namespace seektest

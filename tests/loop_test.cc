@@ -166,21 +166,12 @@ TEST_F(LoopMap, BackingFilePositionDoesNotMove)
 	SparseFile f(4 * MiB);
 	f.write(1 * MiB, 4 * KiB);
 	f.write(3 * MiB, 4 * KiB);
-	// The descriptor LOOP_CONFIGURE gets shares its position with the
-	// one we keep: dup() it and look at the position after the walk.
+	// Bind the very descriptor whose position we then look at.
 	UniqueFd backing = open_or_throw(f.path(), O_RDWR);
 	ASSERT_EQ(lseek(backing.get(), 12345, SEEK_SET), 12345);
-	UniqueFd ctl = open_or_throw("/dev/loop-control", O_RDWR);
-	int n = ioctl(ctl.get(), LOOP_CTL_GET_FREE);
-	ASSERT_GE(n, 0);
-	UniqueFd dev = open_or_throw("/dev/loop" + std::to_string(n), O_RDWR);
-	struct loop_config cfg = {};
-	cfg.fd = backing.get();
-	cfg.info.lo_flags = LO_FLAGS_AUTOCLEAR;
-	ASSERT_EQ(ioctl(dev.get(), LOOP_CONFIGURE, &cfg), 0) << strerror(errno);
-	ExpectMap(dev.get(), size_of(dev.get()), f.map());
+	LoopDevice loop(backing.get());
+	ExpectMap(loop.fd(), loop.size(), f.map());
 	EXPECT_EQ(lseek(backing.get(), 0, SEEK_CUR), 12345);
-	ioctl(dev.get(), LOOP_CLR_FD);
 }
 
 TEST_F(LoopMap, BackingFileShrunkAfterBindIsDataPastItsEnd)

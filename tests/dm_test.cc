@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: GPL-2.0
+// device-mapper tables answer SEEK_DATA/SEEK_HOLE target by target: linear
+// and striped pass through to their devices, zero is all hole, and every
+// other target (error, crypt, ...) is all data. The expected map is computed
+// from the table the test wrote and the backing files' own maps.
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <fcntl.h>
+#include <future>
+#include <iostream>
+#include <memory>
+#include <random>
+#include <thread>
+#include <unistd.h>
+
+#include "fixtures.h"
+
+namespace seektest {
+namespace {
+
+constexpr int64_t KiB = 1024, MiB = 1024 * KiB, Sector = 512;
+
+// A loop device over a sparse file; its map is the file's map.
+struct Disk {
+	SparseFile file;
+	LoopDevice loop;
+
+	explicit Disk(int64_t size,
+		      std::initializer_list<std::pair<int64_t, int64_t>> data)
+		: file(size), loop(write_all(file, data)) {}
+	ExtentMap map() const { return file.map(); }
+
+private:
+	static const std::string &
+	write_all(SparseFile &f,
+		  std::initializer_list<std::pair<int64_t, int64_t>> data)
+	{
+		for (auto [off, len] : data)
+			f.write(off, len);
+		return f.path();
+	}
+};
+
+// One target of a table, and what it must report.
+struct Target {
+	enum Kind { Linear, Zero, Error, Striped, Crypt } kind;
+	int64_t len;			// bytes
+	std::vector<const Disk *> devs = {}; // 1 for linear/crypt, n for striped
+	int64_t start = 0;		// linear/crypt: byte offset in the device
+	int64_t chunk = 0;		// striped: chunk size in bytes
+};
+
+std::string table_text(const std::vector<Target> &targets)
+{
+	std::string t;
+	int64_t begin = 0;
+	for (const Target &x : targets) {
+		t += std::to_string(begin / Sector) + " " +
+		     std::to_string(x.len / Sector) + " ";
+		switch (x.kind) {
+		case Target::Linear:
+			t += "linear " + x.devs[0]->loop.path() + " " +
+			     std::to_string(x.start / Sector);
+			break;
+		case Target::Zero:
+			t += "zero";
+			break;
+		case Target::Error:
+			t += "error";
+			break;
+		case Target::Striped:
+			t += "striped " + std::to_string(x.devs.size()) + " " +
+			     std::to_string(x.chunk / Sector);
+			for (const Disk *d : x.devs)
+				t += " " + d->loop.path() + " 0";
+			break;
+		case Target::Crypt:
+			t += "crypt aes-xts-plain64 " + std::string(64, '7') +
+			     " 0 " + x.devs[0]->loop.path() + " " +
+			     std::to_string(x.start / Sector);
+			break;
+		}
+		t += "\n";
+		begin += x.len;
+	}
+	return t;
+}
+
+// The map the table must report, from the devices' own maps.
+ExtentMap expected_map(const std::vector<Target> &targets)
+{
+	ExtentMap out;
+	int64_t begin = 0;
+	auto add = [&](const ExtentMap &m, int64_t at) {
+		for (const Extent &e : m)
+			out.push_back({at + e.start, at + e.end});
+	};
+	for (const Target &x : targets) {
+		switch (x.kind) {
+		case Target::Linear:
+			add(seekmap::window(x.devs[0]->map(), x.start,
+					    x.start + x.len), begin);
+			break;
+		case Target::Zero:
+			break;
+		case Target::Error:
+		case Target::Crypt:
+			out.push_back({begin, begin + x.len});
+			break;
+		case Target::Striped: {
+			const int64_t n = x.devs.size();
+			std::vector<ExtentMap> maps;
+			for (const Disk *d : x.devs)
+				maps.push_back(d->map());
+			for (int64_t c = 0; c * x.chunk < x.len; c++) {
+				int64_t local = c / n * x.chunk;
+				add(seekmap::window(maps[c % n], local,
+						    local + x.chunk),
+				    begin + c * x.chunk);
+			}
+			break;
+		}
+		}
+		begin += x.len;
+	}
+	return seekmap::normalize(out);
+}
+
+// Create the table, compare the whole map, probe every boundary of the
+// expected map and of the targets, read the holes back.
+void CheckTable(const std::vector<Target> &targets)
+{
+	std::string table = table_text(targets);
+	SCOPED_TRACE("table:\n" + table);
+	DmDevice dm(table);
+	UniqueFd fd = open_or_throw(dm.path(), O_RDONLY);
+	int64_t size = size_of(fd.get());
+	ExtentMap want = expected_map(targets);
+	ExpectMap(fd.get(), size, want);
+	std::vector<int64_t> points = {0, size - 1};
+	for (const Extent &e : want)
+		points.insert(points.end(), {e.start, e.end});
+	int64_t begin = 0;
+	for (const Target &x : targets)
+		points.push_back(begin += x.len);
+	for (int64_t b : points)
+		for (int64_t d : {-Sector, int64_t(-1), int64_t(0), int64_t(1),
+				  Sector})
+			if (b + d >= 0 && b + d < size)
+				ExpectSeekAt(fd.get(), size, want, b + d);
+}
+
+class DmMap : public DeviceTest {};
+
+TEST_F(DmMap, MixedTableRunsCrossTargetBoundaries)
+{
+	Disk a(8 * MiB, {{0, 64 * KiB},
+			 {2 * MiB - 4 * KiB, 4 * KiB},	// ends linear #1
+			 {4 * MiB, 4 * KiB},		// starts linear #2
+			 {6 * MiB, 512 * KiB}});
+	CheckTable({{Target::Linear, 2 * MiB, {&a}, 0},
+		    {Target::Error, 512 * KiB},		// data after data
+		    {Target::Linear, 4 * MiB, {&a}, 4 * MiB},
+		    {Target::Zero, 1 * MiB},		// hole after hole
+		    {Target::Zero, 1 * MiB},
+		    {Target::Linear, 1 * MiB, {&a}, 1 * MiB}});
+}
+
+TEST_F(DmMap, ZeroTargetIsAllHole)
+{
+	CheckTable({{Target::Zero, 16 * MiB}});
+	DmDevice dm("0 32768 zero\n");
+	UniqueFd fd = open_or_throw(dm.path(), O_RDONLY);
+	EXPECT_EQ(seekmap::seek(fd.get(), 0, SEEK_DATA), -ENXIO);
+	EXPECT_EQ(seekmap::seek(fd.get(), 0, SEEK_HOLE), 0);
+}
+
+TEST_F(DmMap, ErrorTargetIsAllData)
+{
+	CheckTable({{Target::Zero, 1 * MiB}, {Target::Error, 1 * MiB},
+		    {Target::Zero, 1 * MiB}});
+}
+
+TEST_F(DmMap, LinearTargetClampsToItsRange)
+{
+	// Data runs through both ends of the mapped range.
+	Disk a(4 * MiB, {{1 * MiB - 8 * KiB, 16 * KiB},
+			 {3 * MiB - 8 * KiB, 16 * KiB}});
+	CheckTable({{Target::Linear, 2 * MiB, {&a}, 1 * MiB}});
+	CheckTable({{Target::Linear, 2 * MiB - 3 * Sector, {&a},
+		     1 * MiB + 3 * Sector}});
+}
+
+TEST_F(DmMap, LinearOverLinearOverLoop)
+{
+	Disk a(8 * MiB, {{64 * KiB, 4 * KiB}, {5 * MiB, 8 * KiB}});
+	DmDevice lower(table_text({{Target::Linear, 6 * MiB, {&a}, 1 * MiB}}));
+	DmDevice upper("0 " + std::to_string(4 * MiB / Sector) + " linear " +
+		       lower.path() + " " + std::to_string(1 * MiB / Sector) +
+		       "\n");
+	UniqueFd fd = open_or_throw(upper.path(), O_RDONLY);
+	ExpectMap(fd.get(), 4 * MiB, seekmap::window(a.map(), 2 * MiB,
+						     6 * MiB));
+}
+
+TEST_F(DmMap, CryptOverSparseLoopIsAllData)
+{
+	Disk a(4 * MiB, {{1 * MiB, 4 * KiB}});
+	CheckTable({{Target::Crypt, 4 * MiB, {&a}, 0}});
+}
+
+TEST_F(DmMap, ReloadChangesTheMap)
+{
+	Disk a(4 * MiB, {{0, 4 * KiB}, {2 * MiB, 4 * KiB}});
+	std::vector<Target> t1 = {{Target::Linear, 4 * MiB, {&a}, 0}};
+	std::vector<Target> t2 = {{Target::Zero, 2 * MiB},
+				  {Target::Linear, 2 * MiB, {&a}, 2 * MiB}};
+	DmDevice dm(table_text(t1));
+	{
+		UniqueFd fd = open_or_throw(dm.path(), O_RDONLY);
+		ExpectMap(fd.get(), 4 * MiB, expected_map(t1));
+	}
+	dm.reload(table_text(t2));
+	UniqueFd fd = open_or_throw(dm.path(), O_RDONLY);
+	ExpectMap(fd.get(), 4 * MiB, expected_map(t2));
+}
+
+TEST_F(DmMap, SuspendedDeviceAnswersPromptlyFromLiveTable)
+{
+	Disk a(4 * MiB, {{1 * MiB, 4 * KiB}});
+	std::vector<Target> t = {{Target::Zero, 1 * MiB},
+				 {Target::Linear, 4 * MiB, {&a}, 0}};
+	DmDevice dm(table_text(t));
+	UniqueFd fd = open_or_throw(dm.path(), O_RDONLY);
+	dm.suspend();
+	// Ask from another thread, so that a query that waited for resume
+	// fails the test instead of hanging it.
+	auto walk = std::async(std::launch::async, [&] {
+		return seekmap::walk(fd.get(), 5 * MiB);
+	});
+	bool answered = walk.wait_for(std::chrono::seconds(30)) ==
+			std::future_status::ready;
+	EXPECT_TRUE(answered) << "no answer while suspended";
+	if (answered) {
+		seekmap::Walk w = walk.get();
+		EXPECT_EQ(w.error, "");
+		EXPECT_EQ(w.map, expected_map(t));
+	}
+	dm.resume();
+}
+
+struct StripeCase {
+	int stripes;
+	int64_t chunk;
+};
+
+class DmStripe : public DeviceTest,
+		 public ::testing::WithParamInterface<StripeCase> {};
+
+TEST_P(DmStripe, MapEqualsStripesMapsInterleaved)
+{
+	const auto [n, chunk] = GetParam();
+	const int64_t width = 1 * MiB / chunk * chunk; // whole chunks
+	std::mt19937_64 rng(n * 1000 + chunk);
+	std::vector<std::unique_ptr<Disk>> disks;
+	std::vector<const Disk *> devs;
+	for (int i = 0; i < n; i++) {
+		disks.push_back(std::make_unique<Disk>(
+			width, std::initializer_list<std::pair<int64_t, int64_t>>{}));
+		// A few runs per stripe, some crossing chunk boundaries.
+		for (int k = 0; k < 3; k++) {
+			int64_t off = rng() % width;
+			disks.back()->file.write(off, std::min<int64_t>(
+				1 + rng() % (3 * chunk), width - off));
+		}
+		devs.push_back(disks.back().get());
+	}
+	CheckTable({{Target::Striped, n * width, devs, 0, chunk}});
+	// A striped target between a zero and a linear target.
+	CheckTable({{Target::Zero, 1 * MiB},
+		    {Target::Striped, n * width, devs, 0, chunk},
+		    {Target::Linear, width / Sector / 2 * Sector, {devs[0]}, 0}});
+}
+
+TEST_P(DmStripe, DataAfterLargeHoleIsFoundInOneQueryPerStripe)
+{
+	// Everything is a hole but one chunk near the end: the map is exact
+	// and cheap however many chunks lie before it (the cost itself is
+	// measured by the benchmark, not asserted here).
+	const auto [n, chunk] = GetParam();
+	const int64_t width = 4 * MiB / chunk * chunk; // whole chunks
+	std::vector<std::unique_ptr<Disk>> disks;
+	std::vector<const Disk *> devs;
+	for (int i = 0; i < n; i++) {
+		disks.push_back(std::make_unique<Disk>(
+			width, std::initializer_list<std::pair<int64_t, int64_t>>{}));
+		devs.push_back(disks.back().get());
+	}
+	disks.back()->file.write(width - chunk, 4 * KiB);
+	CheckTable({{Target::Striped, n * width, devs, 0, chunk}});
+}
+
+INSTANTIATE_TEST_SUITE_P(
+	Geometry, DmStripe,
+	::testing::Values(StripeCase{2, 4 * KiB}, StripeCase{2, 64 * KiB},
+			  StripeCase{3, 12 * KiB}, StripeCase{3, 128 * KiB},
+			  StripeCase{4, 8 * KiB}, StripeCase{4, 256 * KiB}),
+	[](const auto &info) {
+		return std::to_string(info.param.stripes) + "Stripes" +
+		       std::to_string(info.param.chunk / KiB) + "KiBChunks";
+	});
+
+class DmRace : public DeviceTest {};
+
+TEST_F(DmRace, WalkWhileTablesAreReloadedSuspendedAndRemoved)
+{
+	Disk a(4 * MiB, {{0, 8 * KiB}, {2 * MiB, 4 * KiB}});
+	std::string t1 = table_text({{Target::Linear, 4 * MiB, {&a}, 0}});
+	std::string t2 = table_text({{Target::Zero, 1 * MiB},
+				     {Target::Linear, 3 * MiB, {&a}, 1 * MiB}});
+	std::atomic<bool> stop{false};
+	std::atomic<int> walks{0};
+	auto dm = std::make_unique<DmDevice>(t1);
+	std::string path = dm->path();
+	std::thread walker([&] {
+		while (!stop) {
+			int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue; // removed, or not created yet
+			for (int64_t off = 0;;) {
+				int64_t d = seekmap::seek(fd, off, SEEK_DATA);
+				if (d == -ENXIO)
+					break;
+				if (d < off) {
+					ADD_FAILURE() << "SEEK_DATA(" << off
+						      << ") = " << d;
+					break;
+				}
+				int64_t h = seekmap::seek(fd, d, SEEK_HOLE);
+				if (h <= d) {
+					if (h != -ENXIO && h != d)
+						ADD_FAILURE() << "SEEK_HOLE("
+							<< d << ") = " << h;
+					break;
+				}
+				off = h;
+			}
+			close(fd);
+			walks++;
+		}
+	});
+	for (int i = 0; i < 20; i++) {
+		dm->reload(i % 2 ? t1 : t2);
+		dm->suspend();
+		dm->resume();
+		if (i % 5 == 4) {
+			// The walker may hold the device open: remove retries.
+			dm.reset();
+			dm = std::make_unique<DmDevice>(t1);
+			path = dm->path(); // the walker keeps the old name
+		}
+	}
+	stop = true;
+	walker.join();
+	EXPECT_GT(walks, 0);
+}
+
+// Random tables over random disks: the map equals the one computed from
+// the table. SEEK_TEST_SEED=n replays; SEEK_TEST_TABLES=k sets the count.
+TEST_F(DmMap, RandomTablesMatchComputedMap)
+{
+	const char *s = getenv("SEEK_TEST_SEED");
+	const char *k = getenv("SEEK_TEST_TABLES");
+	uint64_t seed = s && *s ? strtoull(s, nullptr, 0) :
+		std::chrono::system_clock::now().time_since_epoch().count();
+	uint64_t tables = k && *k ? strtoull(k, nullptr, 0) : 40;
+	std::cout << "[   SEED   ] SEEK_TEST_SEED=" << seed
+		  << " SEEK_TEST_TABLES=" << tables << std::endl;
+	for (uint64_t i = 0; i < tables && !HasFailure(); i++) {
+		SCOPED_TRACE("replay: SEEK_TEST_SEED=" + std::to_string(seed + i) +
+			     " SEEK_TEST_TABLES=1");
+		std::mt19937_64 rng(seed + i);
+		const int64_t dsize = 2 * MiB;
+		std::vector<std::unique_ptr<Disk>> disks;
+		for (int d = 0; d < 3; d++) {
+			disks.push_back(std::make_unique<Disk>(
+				dsize, std::initializer_list<std::pair<int64_t, int64_t>>{}));
+			for (int e = rng() % 6; e > 0; e--) {
+				int64_t off = rng() % dsize;
+				disks.back()->file.write(off, std::min<int64_t>(
+					1 + rng() % (128 * KiB), dsize - off));
+			}
+		}
+		std::vector<Target> t;
+		for (int n = 1 + rng() % 5; n > 0; n--) {
+			int64_t len = (1 + rng() % 256) * 8 * KiB;
+			switch (rng() % 4) {
+			case 0: {
+				const Disk *d = disks[rng() % 3].get();
+				len = std::min(len, dsize);
+				int64_t start = (rng() % ((dsize - len) / Sector + 1)) *
+						Sector;
+				t.push_back({Target::Linear, len, {d}, start});
+				break;
+			}
+			case 1:
+				t.push_back({Target::Zero, len});
+				break;
+			case 2:
+				t.push_back({Target::Error, len});
+				break;
+			default: {
+				int64_t chunk = (1 + rng() % 16) * 4 * KiB;
+				int64_t rows = 1 + rng() % (dsize / 2 / chunk);
+				t.push_back({Target::Striped, 2 * rows * chunk,
+					     {disks[0].get(), disks[1].get()}, 0,
+					     chunk});
+				break;
+			}
+			}
+		}
+		CheckTable(t);
+	}
+}
+
+} // namespace
+} // namespace seektest
