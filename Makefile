@@ -34,7 +34,7 @@ export BUILD KPKG KPKG_VER VMDIR ACCEL
 VM       := KERNEL=$(BZIMAGE) harness/vm
 
 .PHONY: all deps src kernel config diff record-base clean distclean \
-	vm shell tests kselftest check run
+	vm shell tests kselftest check run bench
 
 all: kernel
 
@@ -107,6 +107,11 @@ run: deps
 	$(MAKE) BASE=1 kernel
 	@KERNEL=$(BUILD)/obj-base/arch/x86/boot/bzImage VMDIR=$(BUILD)/vm-base \
 		harness/vm 'harness/demo $(SEEKMAP) unpatched'
+
+# Ratios measured in the guest; nothing here is asserted by the tests.
+bench: deps
+	$(MAKE) kernel
+	@$(VM) 'harness/bench'
 
 diff: src
 	@harness/kernel-src diff

@@ -11,6 +11,7 @@
 #include <future>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <thread>
 #include <unistd.h>
@@ -323,10 +324,15 @@ TEST_F(DmRace, WalkWhileTablesAreReloadedSuspendedAndRemoved)
 	std::atomic<bool> stop{false};
 	std::atomic<int> walks{0};
 	auto dm = std::make_unique<DmDevice>(t1);
+	std::mutex path_lock; // the device is re-created under a new name
 	std::string path = dm->path();
+	auto current_path = [&] {
+		std::lock_guard<std::mutex> g(path_lock);
+		return path;
+	};
 	std::thread walker([&] {
 		while (!stop) {
-			int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+			int fd = open(current_path().c_str(), O_RDONLY | O_CLOEXEC);
 			if (fd < 0)
 				continue; // removed, or not created yet
 			for (int64_t off = 0;;) {
@@ -351,20 +357,25 @@ TEST_F(DmRace, WalkWhileTablesAreReloadedSuspendedAndRemoved)
 			walks++;
 		}
 	});
-	for (int i = 0; i < 20; i++) {
+	for (int i = 0; i < 12; i++) {
 		dm->reload(i % 2 ? t1 : t2);
 		dm->suspend();
 		dm->resume();
 		if (i % 5 == 4) {
-			// The walker may hold the device open: remove retries.
-			dm.reset();
+			// Removed under the walker: gone at its last close.
+			dm->remove_deferred();
 			dm = std::make_unique<DmDevice>(t1);
-			path = dm->path(); // the walker keeps the old name
+			std::lock_guard<std::mutex> g(path_lock);
+			path = dm->path();
 		}
 	}
 	stop = true;
 	walker.join();
 	EXPECT_GT(walks, 0);
+	dm.reset();
+	// Deferred removals finish in a work item after the last close.
+	for (int i = 0; i < 500 && dm_devices().size() > 0; i++)
+		std::this_thread::sleep_for(std::chrono::milliseconds(10));
 }
 
 // Random tables over random disks: the map equals the one computed from

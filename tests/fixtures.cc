@@ -211,6 +211,8 @@ DmDevice::DmDevice(const std::string &table)
 
 DmDevice::~DmDevice()
 {
+	if (removed_)
+		return;
 	// A failed test may leave the device suspended: resume it first.
 	std::string cmd = "dmsetup resume " + name_ +
 			  " >/dev/null 2>&1; dmsetup remove --retry " + name_ +
@@ -224,6 +226,12 @@ void DmDevice::reload(const std::string &table)
 {
 	run_or_throw("dmsetup reload " + name_, table);
 	run_or_throw("dmsetup resume " + name_);
+}
+
+void DmDevice::remove_deferred()
+{
+	run_or_throw("dmsetup remove --deferred " + name_);
+	removed_ = true;
 }
 
 void DmDevice::suspend()

@@ -118,10 +118,13 @@ public:
 	void reload(const std::string &table);
 	void suspend();
 	void resume();
+	// Remove now if unused, else at its last close (dmsetup --deferred).
+	void remove_deferred();
 
 private:
 	std::string name_;
 	std::string path_;
+	bool removed_ = false;
 };
 
 // Run a shell command; throw with its output if it fails.

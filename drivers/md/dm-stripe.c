@@ -445,7 +445,7 @@ static int stripe_end_io(struct dm_target *ti, struct bio *bio,
  * back: one query per stripe, however large the run.
  */
 static loff_t stripe_seek_start(struct stripe_c *sc, loff_t offset,
-				uint32_t s)
+				unsigned int s)
 {
 	loff_t chunk = (loff_t)sc->chunk_size << SECTOR_SHIFT;
 	u64 within, row;
@@ -465,17 +465,18 @@ static loff_t stripe_seek_hole_data(struct dm_target *ti, loff_t offset,
 	loff_t chunk = (loff_t)sc->chunk_size << SECTOR_SHIFT;
 	loff_t width = (loff_t)sc->stripe_width << SECTOR_SHIFT;
 	loff_t best = (loff_t)ti->len << SECTOR_SHIFT;
-	uint32_t s;
+	unsigned int s;
 
 	for (s = 0; s < sc->stripes; s++) {
+		struct stripe *st = &sc->stripe[s];
 		loff_t pos = stripe_seek_start(sc, offset, s);
 		u64 within, row;
 
 		if (pos >= width)
 			continue;
-		pos = dm_seek_hole_data_bdev(sc->stripe[s].dev->bdev,
-				(loff_t)sc->stripe[s].physical_start << SECTOR_SHIFT,
-				width, pos, whence);
+		pos = dm_seek_hole_data_bdev(st->dev->bdev,
+					     (loff_t)st->physical_start << SECTOR_SHIFT,
+					     width, pos, whence);
 		if (pos < 0)
 			return pos;
 		if (pos >= width)
