@@ -547,8 +547,9 @@ static loff_t bdev_seek_all_data(loff_t offset, int whence, loff_t size)
  * answers in its own coordinates and never reports ranges of its
  * neighbours. A disk whose driver has no ->seek_hole_data operation is all
  * data. Stacking drivers call this on their lower devices so that their own
- * answers compose. The answer is advisory: concurrent writes, discards or
- * reconfiguration may make it stale.
+ * answers compose. Dirty pages in @bdev's page cache are written back first,
+ * so that the driver sees what reads through @bdev return. The answer is
+ * advisory: concurrent writes, discards or reconfiguration may make it stale.
  *
  * Context: process context, may sleep.
  * Return: for %SEEK_DATA, the smallest data offset >= @offset, or -ENXIO if
@@ -572,7 +573,15 @@ loff_t bdev_seek_hole_data(struct block_device *bdev, loff_t offset,
 	if (!fops->seek_hole_data)
 		return bdev_seek_all_data(offset, whence, size);
 
+	/* Reads through @bdev see its page cache; the driver does not. */
+	ret = filemap_write_and_wait(bdev->bd_mapping);
+	if (ret)
+		return ret;
+
 	ret = fops->seek_hole_data(bdev->bd_disk, start + offset, whence);
+	if (ret == -ENXIO && whence == SEEK_HOLE)
+		/* The disk shrank meanwhile; past its end, reads fail. */
+		return size;
 	if (ret < 0)
 		return ret;
 	/* Going backwards is a driver bug; all data is always a safe answer. */

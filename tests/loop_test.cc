@@ -8,6 +8,7 @@
 #include <linux/loop.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include <vector>
 
 #include "fixtures.h"
 
@@ -232,15 +233,50 @@ TEST_F(LoopMap, UnboundDeviceAnswersLikeEmptyDevice)
 		EXPECT_EQ(seekmap::seek(dev.get(), 0, whence), -ENXIO);
 }
 
-TEST_F(LoopMap, ClearedWhileOpenAnswersLikeEmptyDevice)
+TEST_F(LoopMap, ClearedWhileOpenIsAllDataAsReadsFail)
 {
 	SparseFile f(1 * MiB);
 	f.write(0, 4 * KiB);
 	LoopDevice loop(f.path());
 	ASSERT_EQ(ioctl(loop.fd(), LOOP_CLR_FD), 0);
-	// Cleared on the last close; until then the device is running down.
-	for (int whence : {SEEK_DATA, SEEK_HOLE})
-		EXPECT_EQ(seekmap::seek(loop.fd(), 0, whence), -ENXIO);
+	// Cleared on the last close; until then the device keeps its size
+	// and its reads fail, even over the file's holes: no hole at all.
+	char c;
+	ASSERT_EQ(pread(loop.fd(), &c, 1, 512 * KiB), -1);
+	EXPECT_EQ(errno, EIO);
+	EXPECT_EQ(seekmap::seek(loop.fd(), 512 * KiB, SEEK_DATA), 512 * KiB);
+	EXPECT_EQ(seekmap::seek(loop.fd(), 512 * KiB, SEEK_HOLE), 1 * MiB);
+}
+
+// Buffered writes through the device sit in its page cache, where reads find
+// them before they reach the backing file: the map must show them at once.
+TEST_F(LoopMap, BufferedWritesThroughTheDeviceShowAtOnce)
+{
+	SparseFile f(4 * MiB);
+	LoopDevice loop(f.path());
+	std::vector<char> buf(4 * KiB, 'x');
+	ASSERT_EQ(pwrite(loop.fd(), buf.data(), buf.size(), 1 * MiB),
+		  ssize_t(buf.size()));
+	EXPECT_EQ(seekmap::seek(loop.fd(), 0, SEEK_DATA), 1 * MiB);
+	ExpectMap(loop.fd(), 4 * MiB, {{1 * MiB, 1 * MiB + 4 * KiB}});
+}
+
+// Loop over a loop device writes into the lower device's page cache: the
+// stacked query must see those pages too.
+TEST_F(LoopMap, LoopOverLoopSeesBufferedWritesOfBothLayers)
+{
+	SparseFile f(4 * MiB);
+	LoopDevice lower(f.path());
+	LoopDevice upper(lower.path());
+	std::vector<char> buf(4 * KiB, 'y');
+	ASSERT_EQ(pwrite(upper.fd(), buf.data(), buf.size(), 2 * MiB),
+		  ssize_t(buf.size()));
+	ASSERT_EQ(pwrite(lower.fd(), buf.data(), buf.size(), 3 * MiB),
+		  ssize_t(buf.size()));
+	ExtentMap want = {{2 * MiB, 2 * MiB + 4 * KiB},
+			  {3 * MiB, 3 * MiB + 4 * KiB}};
+	ExpectMap(upper.fd(), 4 * MiB, want);
+	ExpectMap(lower.fd(), 4 * MiB, want);
 }
 
 } // namespace

@@ -1737,7 +1737,7 @@ static loff_t lo_backing_seek_hole_data(struct file *file, loff_t pos,
 			      O_RDONLY | O_LARGEFILE | __FMODE_NONOTIFY,
 			      file->f_cred);
 	if (IS_ERR(private))
-		return PTR_ERR(private);
+		return -EOPNOTSUPP;	/* cannot ask: the caller says all data */
 	ret = vfs_llseek(private, pos, whence);
 	fput(private);
 	return ret;
@@ -1760,9 +1760,14 @@ static loff_t lo_seek_hole_data(struct gendisk *disk, loff_t offset,
 	if (ret)
 		return ret;
 	if (lo->lo_state != Lo_bound) {
-		/* Unbound or being torn down: answer like an empty device. */
+		/*
+		 * Being torn down after LOOP_CLR_FD: reads fail until the last
+		 * close, so all data. (An unbound device has no size and is
+		 * never asked.)
+		 */
 		mutex_unlock(&lo->lo_mutex);
-		return -ENXIO;
+		return whence == SEEK_DATA ? offset :
+			(loff_t)get_capacity(disk) << SECTOR_SHIFT;
 	}
 	file = get_file(lo->lo_backing_file);
 	start = lo->lo_offset;
@@ -1770,7 +1775,9 @@ static loff_t lo_seek_hole_data(struct gendisk *disk, loff_t offset,
 	mutex_unlock(&lo->lo_mutex);
 
 	ret = lo_backing_seek_hole_data(file, start + offset, whence);
-	eof = i_size_read(file->f_mapping->host) - start;
+	/* The first device sector that does not lie wholly in the file. */
+	eof = round_down(i_size_read(file->f_mapping->host) - start,
+			 SECTOR_SIZE);
 	fput(file);
 
 	if (ret == -ENXIO)

@@ -1488,6 +1488,7 @@ loff_t dm_table_seek_hole_data(struct dm_table *t, loff_t offset, int whence)
 			ret = dm_seek_all_data(pos, len, whence);
 		if (ret < len)
 			return begin + ret;
+		cond_resched();
 	}
 	return whence == SEEK_DATA ? -ENXIO : size;
 }
@@ -1515,9 +1516,11 @@ loff_t dm_seek_hole_data_bdev(struct block_device *bdev, loff_t start,
 	if (offset >= end)
 		return dm_seek_all_data(offset, len, whence);
 	ret = bdev_seek_hole_data(bdev, start + offset, whence);
-	if (ret == -ENXIO)
+	if (ret == -ENXIO) {
 		/* No data up to the end of @bdev; past it, reads fail. */
-		return whence == SEEK_DATA ? min(end, len) : len;
+		end = bdev_nr_bytes(bdev) - start;
+		return whence == SEEK_DATA ? max(offset, min(end, len)) : len;
+	}
 	if (ret < 0)
 		return ret;
 	ret -= start;

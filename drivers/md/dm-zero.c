@@ -74,7 +74,7 @@ static loff_t zero_seek_hole_data(struct dm_target *ti, loff_t offset,
 
 static struct target_type zero_target = {
 	.name   = "zero",
-	.version = {1, 2, 0},
+	.version = {1, 3, 0},
 	.features = DM_TARGET_NOWAIT,
 	.module = THIS_MODULE,
 	.ctr    = zero_ctr,

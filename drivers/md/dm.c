@@ -3721,9 +3721,9 @@ static const struct pr_ops dm_pr_ops = {
 /*
  * SEEK_DATA and SEEK_HOLE are metadata queries: they answer from the live
  * table even while the device is suspended, and neither fail with -EAGAIN
- * nor wait for resume. The SRCU read side keeps the table alive against a
- * concurrent reload, resume or remove, which wait for us in
- * synchronize_srcu(); we take no other dm lock.
+ * nor wait for resume. The SRCU read side keeps the table alive: a suspend or
+ * a table swap waits in synchronize_srcu() for queries already running, as
+ * for ioctls. We take no other dm lock; the caller's open keeps md alive.
  */
 static loff_t dm_blk_seek_hole_data(struct gendisk *disk, loff_t offset,
 				    int whence)

@@ -1560,7 +1560,7 @@ struct block_device_operations {
 	/* returns the length of the identifier or a negative errno: */
 	int (*get_unique_id)(struct gendisk *disk, u8 id[16],
 			enum blk_unique_id id_type);
-	/**
+	/*
 	 * @seek_hole_data: find the first data (%SEEK_DATA) or hole
 	 * (%SEEK_HOLE) byte at or after @offset, in bytes of the whole disk.
 	 *
