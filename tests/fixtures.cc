@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <linux/fs.h>
 #include <linux/loop.h>
@@ -244,38 +245,36 @@ void DmDevice::resume()
 	run_or_throw("dmsetup resume " + name_);
 }
 
-std::set<std::string> dm_devices()
+// Names in /sys/block that @keep accepts.
+static std::set<std::string>
+block_devices(const std::function<bool(const std::string &)> &keep)
 {
 	std::set<std::string> out;
 	DIR *d = opendir("/sys/block");
 	if (!d)
 		return out;
-	while (struct dirent *e = readdir(d)) {
-		std::string name = e->d_name;
-		if (name.rfind("dm-", 0) == 0)
-			out.insert(name);
-	}
+	while (struct dirent *e = readdir(d))
+		if (keep(e->d_name))
+			out.insert(e->d_name);
 	closedir(d);
 	return out;
 }
 
+std::set<std::string> dm_devices()
+{
+	return block_devices([](const std::string &name) {
+		return name.rfind("dm-", 0) == 0;
+	});
+}
+
 std::set<std::string> bound_loop_devices()
 {
-	std::set<std::string> out;
-	DIR *d = opendir("/sys/block");
-	if (!d)
-		return out;
-	while (struct dirent *e = readdir(d)) {
-		std::string name = e->d_name;
-		if (name.rfind("loop", 0) != 0)
-			continue;
+	return block_devices([](const std::string &name) {
 		// The loop/ attribute group exists only while bound.
-		std::string f = "/sys/block/" + name + "/loop/backing_file";
-		if (access(f.c_str(), F_OK) == 0)
-			out.insert(name);
-	}
-	closedir(d);
-	return out;
+		return name.rfind("loop", 0) == 0 &&
+		       access(("/sys/block/" + name + "/loop/backing_file").c_str(),
+			      F_OK) == 0;
+	});
 }
 
 void write_partition_table(const SparseFile &file, const std::string &script)

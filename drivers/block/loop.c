@@ -1759,6 +1759,7 @@ static loff_t lo_seek_hole_data(struct gendisk *disk, loff_t offset,
 	ret = mutex_lock_killable(&lo->lo_mutex);
 	if (ret)
 		return ret;
+	size = (loff_t)get_capacity(disk) << SECTOR_SHIFT;
 	if (lo->lo_state != Lo_bound) {
 		/*
 		 * Being torn down after LOOP_CLR_FD: reads fail until the last
@@ -1766,12 +1767,10 @@ static loff_t lo_seek_hole_data(struct gendisk *disk, loff_t offset,
 		 * never asked.)
 		 */
 		mutex_unlock(&lo->lo_mutex);
-		return whence == SEEK_DATA ? offset :
-			(loff_t)get_capacity(disk) << SECTOR_SHIFT;
+		return whence == SEEK_DATA ? offset : size;
 	}
 	file = get_file(lo->lo_backing_file);
 	start = lo->lo_offset;
-	size = get_capacity(disk) << SECTOR_SHIFT;
 	mutex_unlock(&lo->lo_mutex);
 
 	ret = lo_backing_seek_hole_data(file, start + offset, whence);
