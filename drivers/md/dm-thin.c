@@ -669,17 +669,19 @@ static void error_retry_list(struct pool *pool)
  * target.
  */
 
+static dm_block_t sector_to_block(struct pool *pool, sector_t sector)
+{
+	if (block_size_is_power_of_two(pool))
+		sector >>= pool->sectors_per_block_shift;
+	else
+		(void) sector_div(sector, pool->sectors_per_block);
+
+	return sector;
+}
+
 static dm_block_t get_bio_block(struct thin_c *tc, struct bio *bio)
 {
-	struct pool *pool = tc->pool;
-	sector_t block_nr = bio->bi_iter.bi_sector;
-
-	if (block_size_is_power_of_two(pool))
-		block_nr >>= pool->sectors_per_block_shift;
-	else
-		(void) sector_div(block_nr, pool->sectors_per_block);
-
-	return block_nr;
+	return sector_to_block(tc->pool, bio->bi_iter.bi_sector);
 }
 
 /*
@@ -4403,7 +4405,7 @@ static int thin_preresume(struct dm_target *ti)
 	struct thin_c *tc = ti->private;
 
 	if (tc->origin_dev)
-		tc->origin_size = get_dev_size(tc->origin_dev->bdev);
+		WRITE_ONCE(tc->origin_size, get_dev_size(tc->origin_dev->bdev));
 
 	return 0;
 }
@@ -4492,6 +4494,100 @@ static int thin_iterate_devices(struct dm_target *ti,
 	return 0;
 }
 
+/*
+ * The first byte at or after @pos, below @end, of a block that is mapped
+ * (@mapped true) or not mapped; @end if there is none.
+ */
+static loff_t thin_seek_block(struct thin_c *tc, loff_t pos, loff_t end,
+			      bool mapped)
+{
+	struct pool *pool = tc->pool;
+	dm_block_t block = sector_to_block(pool, pos >> SECTOR_SHIFT);
+	dm_block_t last = sector_to_block(pool, (end - 1) >> SECTOR_SHIFT);
+	int r;
+
+	r = dm_thin_find_next_block(tc->td, block, last, mapped, &block);
+	if (r == -ENODATA && mapped)
+		return end;
+	if (r) {
+		DMERR_LIMIT("%s: dm_thin_find_next_block() failed: error = %d",
+			    __func__, r);
+		return -EIO;
+	}
+	if (block > last)
+		return end;
+
+	return max(pos, (loff_t)block_to_sectors(pool, block) << SECTOR_SHIFT);
+}
+
+/*
+ * An unmapped block reads from the external origin below the origin's
+ * size (@origin_end, in bytes) and reads zeroes past it, so with an origin
+ * an unmapped range is a hole only where the origin has one.
+ */
+static loff_t thin_seek_origin(struct thin_c *tc, loff_t origin_end,
+			       loff_t pos, loff_t end, int whence)
+{
+	loff_t ret;
+
+	origin_end = min(end, origin_end);
+	if (pos >= origin_end)
+		return whence == SEEK_DATA ? end : pos;
+
+	ret = dm_seek_hole_data_bdev(tc->origin_dev->bdev, 0, origin_end, pos,
+				     whence);
+	if (ret < 0 || ret < origin_end)
+		return ret;
+
+	return whence == SEEK_DATA ? end : origin_end;
+}
+
+/*
+ * Only metadata is read here, with the pool metadata's root_lock held for
+ * reading by each lookup, as for the lookups of the I/O path; the lookups
+ * may sleep.  The live table pins this target, its pool and thin device.
+ * The answer may be stale by the time it is returned, as for a file.
+ */
+static loff_t thin_seek_hole_data(struct dm_target *ti, loff_t offset,
+				  int whence)
+{
+	struct thin_c *tc = ti->private;
+	loff_t len = (loff_t)ti->len << SECTOR_SHIFT;
+	/* thin_preresume() may change it while this runs. */
+	loff_t origin_end = (loff_t)READ_ONCE(tc->origin_size) << SECTOR_SHIFT;
+	loff_t pos = offset, next;
+
+	if (get_pool_mode(tc->pool) == PM_FAIL)
+		return -EIO;
+
+	if (whence == SEEK_DATA) {
+		next = thin_seek_block(tc, pos, len, true);
+		if (next <= pos || !tc->origin_dev)
+			return next;
+
+		/* [pos, next) is unmapped: data only where the origin has it. */
+		return thin_seek_origin(tc, origin_end, pos, next, SEEK_DATA);
+	}
+
+	for (;;) {
+		pos = thin_seek_block(tc, pos, len, false);
+		if (pos < 0 || pos == len || !tc->origin_dev)
+			return pos;
+
+		next = thin_seek_block(tc, pos, len, true);
+		if (next < 0)
+			return next;
+
+		/* [pos, next) is unmapped: a hole where the origin has one. */
+		pos = thin_seek_origin(tc, origin_end, pos, next, SEEK_HOLE);
+		if (pos < next)
+			return pos;
+		if (pos == len)
+			return len;
+		cond_resched();
+	}
+}
+
 static void thin_io_hints(struct dm_target *ti, struct queue_limits *limits)
 {
 	struct thin_c *tc = ti->private;
@@ -4505,7 +4601,7 @@ static void thin_io_hints(struct dm_target *ti, struct queue_limits *limits)
 
 static struct target_type thin_target = {
 	.name = "thin",
-	.version = {1, 23, 0},
+	.version = {1, 24, 0},
 	.module	= THIS_MODULE,
 	.ctr = thin_ctr,
 	.dtr = thin_dtr,
@@ -4515,6 +4611,7 @@ static struct target_type thin_target = {
 	.presuspend = thin_presuspend,
 	.postsuspend = thin_postsuspend,
 	.status = thin_status,
+	.seek_hole_data = thin_seek_hole_data,
 	.iterate_devices = thin_iterate_devices,
 	.io_hints = thin_io_hints,
 };
