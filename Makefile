@@ -66,7 +66,7 @@ HDRS     := $(wildcard tests/*.h utils/*.h)
 
 $(TEST_BIN): $(TEST_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) -o $@ $(TEST_SRC) -lgtest_main -lgtest -pthread
+	$(CXX) $(CXXFLAGS) -o $@ $(TEST_SRC) -lgtest_main -lgtest -ltinyxml2 -pthread
 
 $(SEEKMAP): utils/seekmap.cc utils/seek_map.cc $(HDRS)
 	@mkdir -p $(dir $@)

@@ -185,6 +185,13 @@ std::string LoopDevice::partition(int n) const
 	throw std::runtime_error(p + " did not appear");
 }
 
+static std::string read_file(const std::string &path)
+{
+	std::ifstream in(path);
+	return std::string((std::istreambuf_iterator<char>(in)),
+			   std::istreambuf_iterator<char>());
+}
+
 void run_or_throw(const std::string &cmd, const std::string &input)
 {
 	std::string full = "(" + cmd + ") >/tmp/seek-test-cmd.out 2>&1";
@@ -193,12 +200,26 @@ void run_or_throw(const std::string &cmd, const std::string &input)
 		fail_errno("popen " + cmd);
 	fputs(input.c_str(), p);
 	int st = pclose(p);
-	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		std::ifstream out("/tmp/seek-test-cmd.out");
-		std::string text((std::istreambuf_iterator<char>(out)),
-				 std::istreambuf_iterator<char>());
-		throw std::runtime_error("'" + cmd + "' failed: " + text);
-	}
+	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		throw std::runtime_error("'" + cmd + "' failed: " +
+					 read_file("/tmp/seek-test-cmd.out"));
+}
+
+std::string run_output(const std::string &cmd)
+{
+	std::string full = "(" + cmd + ") 2>/tmp/seek-test-cmd.err";
+	FILE *p = popen(full.c_str(), "r");
+	if (!p)
+		fail_errno("popen " + cmd);
+	std::string out;
+	char buf[65536];
+	for (size_t n; (n = fread(buf, 1, sizeof(buf), p)) > 0;)
+		out.append(buf, n);
+	int st = pclose(p);
+	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		throw std::runtime_error("'" + cmd + "' failed: " +
+					 read_file("/tmp/seek-test-cmd.err"));
+	return out;
 }
 
 DmDevice::DmDevice(const std::string &table)

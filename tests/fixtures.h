@@ -130,6 +130,10 @@ private:
 // Run a shell command; throw with its output if it fails.
 void run_or_throw(const std::string &cmd, const std::string &input = "");
 
+// Run a shell command and return its standard output; throw with its
+// standard error if it fails.
+std::string run_output(const std::string &cmd);
+
 // Names of dm devices, from sysfs.
 std::set<std::string> dm_devices();
 

@@ -1,0 +1,626 @@
+// SPDX-License-Identifier: GPL-2.0
+// dm-thin answers SEEK_DATA/SEEK_HOLE from its pool metadata: provisioned
+// blocks are data, unprovisioned ones holes (or the external origin's map).
+// The expected map is the provisioned map read independently, with
+// thin-provisioning-tools' thin_dump from a metadata snapshot, parsed with
+// tinyxml2.
+//
+// SEEK_TEST_SEED=n replays from seed n; SEEK_TEST_THIN_LAYOUTS=k sets the
+// number of random layouts per block size.
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <iostream>
+#include <linux/fs.h>
+#include <memory>
+#include <random>
+#include <sys/ioctl.h>
+#include <thread>
+#include <tinyxml2.h>
+#include <unistd.h>
+
+#include "fixtures.h"
+
+namespace seektest {
+namespace {
+
+constexpr int64_t KiB = 1024, MiB = 1024 * KiB, GiB = 1024 * MiB;
+constexpr int64_t TiB = 1024 * GiB, Sector = 512;
+
+std::string sectors(int64_t bytes)
+{
+	return std::to_string(bytes / Sector);
+}
+
+
+// A thin pool over two loop devices on sparse tmpfs files. Members are
+// destroyed in reverse order: pool, metadata dm device, loops, files.
+class ThinPool {
+public:
+	// @metadata_on_dm: put the metadata on a dm device that a test can
+	// turn into errors.
+	explicit ThinPool(int64_t block = 64 * KiB, int64_t data_size = 256 * MiB,
+			  std::vector<std::string> features = {},
+			  bool metadata_on_dm = false)
+		: block_(block), data_size_(data_size), meta_file_(32 * MiB),
+		  data_file_(data_size), meta_loop_(meta_file_.path()),
+		  data_loop_(data_file_.path())
+	{
+		if (metadata_on_dm)
+			meta_dm_ = std::make_unique<DmDevice>(
+				"0 " + sectors(32 * MiB) + " linear " +
+				meta_loop_.path() + " 0");
+		pool_ = std::make_unique<DmDevice>(table(features));
+	}
+	~ThinPool()
+	{
+		pool_.reset();
+		meta_dm_.reset();
+	}
+
+	std::string table(const std::vector<std::string> &features) const
+	{
+		std::string t = "0 " + sectors(data_size_) +
+				" thin-pool " + metadata_path() + " " +
+				data_loop_.path() + " " + sectors(block_) +
+				" 0 " + std::to_string(features.size());
+		for (const std::string &f : features)
+			t += " " + f;
+		return t;
+	}
+
+	const std::string &path() const { return pool_->path(); }
+	int64_t block() const { return block_; }
+	DmDevice &dm() { return *pool_; }
+	DmDevice &metadata_dm() { return *meta_dm_; }
+	const std::string &metadata_path() const
+	{
+		return meta_dm_ ? meta_dm_->path() : meta_loop_.path();
+	}
+
+	void message(const std::string &msg)
+	{
+		run_or_throw("dmsetup message " + pool_->name() + " 0 " + msg);
+	}
+	std::string status() const
+	{
+		return run_output("dmsetup status " + pool_->name());
+	}
+
+	// Provisioned blocks of thin device @id, as byte extents, from
+	// thin_dump of a metadata snapshot.
+	ExtentMap provisioned(int id)
+	{
+		message("reserve_metadata_snap");
+		std::string xml;
+		try {
+			xml = run_output("thin_dump --metadata-snap " +
+					 metadata_path());
+		} catch (...) {
+			message("release_metadata_snap");
+			throw;
+		}
+		message("release_metadata_snap");
+		return parse_dump(xml, id);
+	}
+
+private:
+	ExtentMap parse_dump(const std::string &xml, int id) const
+	{
+		tinyxml2::XMLDocument doc;
+		if (doc.Parse(xml.c_str(), xml.size()) != tinyxml2::XML_SUCCESS)
+			throw std::runtime_error("thin_dump XML: " +
+						 std::string(doc.ErrorStr()));
+		auto *sb = doc.FirstChildElement("superblock");
+		if (!sb)
+			throw std::runtime_error("thin_dump: no superblock");
+		int64_t bs = sb->Int64Attribute("data_block_size") * Sector;
+		if (bs != block_)
+			throw std::runtime_error("thin_dump: block size " +
+						 std::to_string(bs));
+		ExtentMap map;
+		bool found = false;
+		for (auto *dev = sb->FirstChildElement("device"); dev;
+		     dev = dev->NextSiblingElement("device")) {
+			if (dev->IntAttribute("dev_id", -1) != id)
+				continue;
+			found = true;
+			for (auto *m = dev->FirstChildElement(); m;
+			     m = m->NextSiblingElement()) {
+				std::string kind = m->Name();
+				if (kind == "single_mapping") {
+					int64_t b = m->Int64Attribute("origin_block", -1);
+					map.push_back({b * bs, (b + 1) * bs});
+				} else if (kind == "range_mapping") {
+					int64_t b = m->Int64Attribute("origin_begin", -1);
+					int64_t n = m->Int64Attribute("length", -1);
+					map.push_back({b * bs, (b + n) * bs});
+				} else {
+					throw std::runtime_error("thin_dump: " + kind);
+				}
+			}
+		}
+		if (!found)
+			throw std::runtime_error("thin_dump: no device " +
+						 std::to_string(id));
+		return seekmap::normalize(map);
+	}
+
+	int64_t block_, data_size_;
+	SparseFile meta_file_, data_file_;
+	LoopDevice meta_loop_, data_loop_;
+	std::unique_ptr<DmDevice> meta_dm_;
+	std::unique_ptr<DmDevice> pool_;
+};
+
+// A thin device (created in the pool on construction) and an O_DIRECT fd.
+class ThinDevice {
+public:
+	ThinDevice(ThinPool &pool, int id, int64_t size,
+		   const std::string &origin = "", bool create = true)
+		: pool_(pool), id_(id), size_(size)
+	{
+		if (create)
+			pool.message("\"create_thin " + std::to_string(id) + "\"");
+		dm_ = std::make_unique<DmDevice>(table(origin));
+		fd_ = open_or_throw(dm_->path(), O_RDWR | O_CLOEXEC);
+		direct_fd_ = open_or_throw(dm_->path(),
+					   O_RDWR | O_DIRECT | O_CLOEXEC);
+	}
+	~ThinDevice()
+	{
+		direct_fd_.reset();
+		fd_.reset();
+		dm_.reset();
+	}
+
+	std::string table(const std::string &origin) const
+	{
+		std::string t = "0 " + sectors(size_) + " thin " + pool_.path() +
+				" " + std::to_string(id_);
+		return origin.empty() ? t : t + " " + origin;
+	}
+	int fd() const { return fd_.get(); }
+	int id() const { return id_; }
+	int64_t size() const { return size_; }
+	DmDevice &dm() { return *dm_; }
+	ExtentMap provisioned() { return seekmap::window(pool_.provisioned(id_), 0, size_); }
+
+	// O_DIRECT write of a non-zero pattern; @off and @len 4 KiB aligned.
+	// (Buffered writes reach thin at writeback; the tests want them now.)
+	void write(int64_t off, int64_t len, uint32_t seed = 1)
+	{
+		void *p = nullptr;
+		const size_t chunk = std::min<int64_t>(len, 4 * MiB);
+		if (posix_memalign(&p, 4096, chunk))
+			throw std::bad_alloc();
+		std::unique_ptr<void, decltype(&free)> buf(p, free);
+		for (size_t i = 0; i < chunk; i++)
+			static_cast<unsigned char *>(p)[i] = 1 + (seed + i) % 251;
+		for (int64_t done = 0; done < len;) {
+			size_t n = std::min<int64_t>(chunk, len - done);
+			ssize_t w = pwrite(direct_fd_.get(), p, n, off + done);
+			if (w < 0)
+				fail_errno("pwrite " + dm_->path());
+			done += w;
+		}
+	}
+	// BLKDISCARD of [off, off + len).
+	void discard(int64_t off, int64_t len)
+	{
+		uint64_t range[2] = {uint64_t(off), uint64_t(len)};
+		if (ioctl(fd(), BLKDISCARD, range))
+			fail_errno("BLKDISCARD " + dm_->path());
+	}
+
+private:
+	ThinPool &pool_;
+	int id_;
+	int64_t size_;
+	std::unique_ptr<DmDevice> dm_;
+	UniqueFd fd_, direct_fd_; // seeks and reads; writes
+};
+
+// Take a snapshot @snap_id of @origin, suspended around it as dm-thin asks.
+void snapshot(ThinPool &pool, ThinDevice &origin, int snap_id)
+{
+	origin.dm().suspend();
+	try {
+		pool.message("\"create_snap " + std::to_string(snap_id) + " " +
+			     std::to_string(origin.id()) + "\"");
+	} catch (...) {
+		origin.dm().resume();
+		throw;
+	}
+	origin.dm().resume();
+}
+
+// The map and holes of @dev must be what thin_dump says is provisioned.
+void ExpectProvisionedMap(ThinDevice &dev)
+{
+	ExpectMap(dev.fd(), dev.size(), dev.provisioned());
+}
+
+ExtentMap blocks(int64_t bs, std::initializer_list<std::pair<int64_t, int64_t>> runs)
+{
+	ExtentMap m;
+	for (auto [first, n] : runs)
+		m.push_back({first * bs, (first + n) * bs});
+	return seekmap::normalize(m);
+}
+
+uint64_t env_or(const char *name, uint64_t def)
+{
+	const char *v = getenv(name);
+	return v && *v ? strtoull(v, nullptr, 0) : def;
+}
+
+class ThinMap : public DeviceTest,
+		public ::testing::WithParamInterface<int64_t> {};
+
+TEST_P(ThinMap, EmptyThinIsOneHole)
+{
+	ThinPool pool(GetParam());
+	ThinDevice thin(pool, 0, 64 * MiB);
+	EXPECT_EQ(thin.provisioned(), ExtentMap{});
+	ExpectMap(thin.fd(), thin.size(), {});
+	EXPECT_EQ(seekmap::seek(thin.fd(), 0, SEEK_DATA), -ENXIO);
+	EXPECT_EQ(seekmap::seek(thin.fd(), 12345, SEEK_HOLE), 12345);
+}
+
+TEST_P(ThinMap, PartialBlockWriteProvisionsTheWholeBlock)
+{
+	const int64_t bs = GetParam();
+	ThinPool pool(bs);
+	ThinDevice thin(pool, 0, 64 * MiB);
+	thin.write(3 * bs + 8 * KiB, 4 * KiB);
+	// Written out of both the test's model and thin_dump's.
+	EXPECT_EQ(thin.provisioned(), blocks(bs, {{3, 1}}));
+	ExpectMap(thin.fd(), thin.size(), blocks(bs, {{3, 1}}));
+	ExtentMap map = blocks(bs, {{3, 1}});
+	for (int64_t off : {int64_t(0), 3 * bs - 1, 3 * bs, 3 * bs + 1,
+			    3 * bs + 8 * KiB, 4 * bs - 1, 4 * bs, 4 * bs + 1,
+			    thin.size() - 1})
+		ExpectSeekAt(thin.fd(), thin.size(), map, off);
+}
+
+TEST_P(ThinMap, ScatteredDirectWritesMatchThinDump)
+{
+	const int64_t bs = GetParam();
+	const uint64_t seed = env_or("SEEK_TEST_SEED", std::random_device{}());
+	const uint64_t layouts = env_or("SEEK_TEST_THIN_LAYOUTS", 6);
+	std::cout << "[   SEED   ] SEEK_TEST_SEED=" << seed
+		  << " SEEK_TEST_THIN_LAYOUTS=" << layouts << std::endl;
+	ThinPool pool(bs);
+	for (uint64_t i = 0; i < layouts; i++) {
+		SCOPED_TRACE("replay: SEEK_TEST_SEED=" + std::to_string(seed + i) +
+			     " SEEK_TEST_THIN_LAYOUTS=1");
+		std::mt19937_64 rng(seed + i);
+		// Sizes that end inside a block, too.
+		int64_t size = (16 + rng() % 48) * bs + (rng() % 2) * 4 * KiB *
+			       (1 + rng() % (bs / (4 * KiB) - 1));
+		{
+			ThinDevice thin(pool, i, size);
+			int writes = rng() % 24;
+			for (int w = 0; w < writes; w++) {
+				int64_t off = (rng() % (size / (4 * KiB))) * 4 * KiB;
+				int64_t len = 4 * KiB * (1 + rng() % (rng() % 3 ? 8 : 3 * bs / (4 * KiB)));
+				thin.write(off, std::min(len, size - off), seed + i + w);
+			}
+			ExtentMap want = thin.provisioned();
+			ExpectMap(thin.fd(), size, want);
+			for (int k = 0; k < 40; k++) {
+				int64_t off = rng() % 3 ? (rng() % (size / bs + 1)) * bs -
+							   rng() % 2
+							: int64_t(rng() % size);
+				ExpectSeekAt(thin.fd(), size, want,
+					     std::clamp<int64_t>(off, 0, size - 1));
+			}
+		}
+		pool.message("\"delete " + std::to_string(i) + "\"");
+		if (HasFailure())
+			break;
+	}
+}
+
+INSTANTIATE_TEST_SUITE_P(BlockSizes, ThinMap,
+			 ::testing::Values(64 * KiB, 1 * MiB, 192 * KiB),
+			 [](const auto &info) {
+				 return std::to_string(info.param / KiB) + "KiB";
+			 });
+
+class ThinPoolTest : public DeviceTest {};
+
+TEST_F(ThinPoolTest, TeraByteVirtualVolumeInSmallPool)
+{
+	ThinPool pool(64 * KiB, 64 * MiB);
+	ThinDevice thin(pool, 0, 1 * TiB);
+	const int64_t offs[] = {0, 4 * MiB, 1 * GiB + 64 * KiB, 300 * GiB,
+				512 * GiB - 64 * KiB, 1 * TiB - 128 * KiB};
+	ExtentMap written;
+	for (int64_t off : offs) {
+		thin.write(off, 128 * KiB);
+		written.push_back({off, off + 128 * KiB});
+	}
+	ExtentMap want = thin.provisioned();
+	EXPECT_EQ(want, seekmap::normalize(written));
+	seekmap::Walk w = seekmap::walk(thin.fd(), thin.size());
+	EXPECT_EQ(w.map, want);
+	// One SEEK_DATA and one SEEK_HOLE per extent, and a last SEEK_DATA.
+	EXPECT_LE(w.calls, 2 * want.size() + 2);
+	ExpectMap(thin.fd(), thin.size(), want);
+}
+
+TEST_F(ThinPoolTest, LongProvisionedRunIsOneExtent)
+{
+	// 3000 blocks: runs over many btree leaves, with data blocks that
+	// are not in order and a shared part after a snapshot.
+	ThinPool pool(64 * KiB, 512 * MiB);
+	ThinDevice thin(pool, 0, 256 * MiB);
+	for (int64_t b = 2999; b >= 0; b -= 2)
+		thin.write(b * 64 * KiB, 64 * KiB);
+	snapshot(pool, thin, 1);
+	for (int64_t b = 0; b < 3000; b += 2)
+		thin.write(b * 64 * KiB, 64 * KiB);
+	ExtentMap want = blocks(64 * KiB, {{0, 3000}});
+	EXPECT_EQ(thin.provisioned(), want);
+	ExpectMap(thin.fd(), thin.size(), want);
+	ExpectSeekAt(thin.fd(), thin.size(), want, 1000 * 64 * KiB + 7);
+}
+
+TEST_F(ThinPoolTest, DiscardWholeBlockBecomesHole)
+{
+	const int64_t bs = 64 * KiB;
+	ThinPool pool(bs);
+	ThinDevice thin(pool, 0, 16 * MiB);
+	thin.write(0, 10 * bs);
+	thin.discard(2 * bs, bs);
+	thin.discard(5 * bs, 3 * bs);
+	ExtentMap want = blocks(bs, {{0, 2}, {3, 2}, {8, 2}});
+	EXPECT_EQ(thin.provisioned(), want);
+	ExpectMap(thin.fd(), thin.size(), want);
+}
+
+TEST_F(ThinPoolTest, PartialBlockDiscardLeavesData)
+{
+	const int64_t bs = 1 * MiB;
+	ThinPool pool(bs);
+	ThinDevice thin(pool, 0, 16 * MiB);
+	thin.write(0, 4 * bs);
+	// Half of block 0, the end of 1 and the start of 2, most of 3: no
+	// whole block, so nothing is unmapped.
+	thin.discard(0, bs / 2);
+	thin.discard(bs + bs / 2, bs);
+	thin.discard(3 * bs, bs - 64 * KiB);
+	ExtentMap want = blocks(bs, {{0, 4}});
+	EXPECT_EQ(thin.provisioned(), want);
+	ExpectMap(thin.fd(), thin.size(), want);
+	// A discard over one whole block and parts of two others.
+	thin.discard(bs / 2, 2 * bs);
+	want = blocks(bs, {{0, 1}, {2, 2}});
+	EXPECT_EQ(thin.provisioned(), want);
+	ExpectMap(thin.fd(), thin.size(), want);
+}
+
+class ThinSnapshot : public DeviceTest {};
+
+TEST_F(ThinSnapshot, MapEqualsOriginAtCreationThenEachDiverges)
+{
+	const int64_t bs = 64 * KiB;
+	ThinPool pool(bs);
+	ThinDevice origin(pool, 0, 16 * MiB);
+	origin.write(0, 4 * bs);
+	origin.write(10 * bs, 2 * bs);
+	snapshot(pool, origin, 1);
+	ThinDevice snap(pool, 1, 16 * MiB, "", false);
+	ExtentMap at_creation = blocks(bs, {{0, 4}, {10, 2}});
+	EXPECT_EQ(snap.provisioned(), at_creation);
+	ExpectMap(snap.fd(), snap.size(), at_creation);
+	ExpectMap(origin.fd(), origin.size(), at_creation);
+
+	// Origin: a new block, an overwrite of a shared one, a discard.
+	origin.write(20 * bs, bs);
+	origin.write(1 * bs, 4 * KiB);
+	origin.discard(10 * bs, bs);
+	// Snapshot: a new block and a discard of a shared one.
+	snap.write(30 * bs, bs);
+	snap.discard(2 * bs, bs);
+
+	ExtentMap o = blocks(bs, {{0, 4}, {11, 1}, {20, 1}});
+	ExtentMap s = blocks(bs, {{0, 2}, {3, 1}, {10, 2}, {30, 1}});
+	EXPECT_EQ(origin.provisioned(), o);
+	EXPECT_EQ(snap.provisioned(), s);
+	ExpectMap(origin.fd(), origin.size(), o);
+	ExpectMap(snap.fd(), snap.size(), s);
+}
+
+class ThinOrigin : public DeviceTest {};
+
+// External origin: a read-only loop device over a sparse file whose size
+// is not a multiple of the pool block, smaller than the thin device.
+struct Origin {
+	SparseFile file;
+	LoopDevice loop;
+	explicit Origin(int64_t size, std::initializer_list<std::pair<int64_t, int64_t>> data)
+		: file(size), loop(fill(file, data), {0, 0, false, true}) {}
+
+	// Unprovisioned blocks read the origin below its size, zeros past it.
+	ExtentMap expected(const ExtentMap &provisioned, int64_t thin_size) const
+	{
+		ExtentMap m = seekmap::window(file.map(), 0,
+					      std::min(file.size(), thin_size));
+		m.insert(m.end(), provisioned.begin(), provisioned.end());
+		return seekmap::normalize(m);
+	}
+
+private:
+	static const std::string &fill(SparseFile &f,
+				       std::initializer_list<std::pair<int64_t, int64_t>> data)
+	{
+		for (auto [off, len] : data)
+			f.write(off, len);
+		return f.path();
+	}
+};
+
+TEST_F(ThinOrigin, HoleOnlyWhereTheOriginHasOneAndPastItsEnd)
+{
+	const int64_t bs = 64 * KiB;
+	// Data inside one block, across blocks, and up to the origin's end.
+	Origin origin(5 * MiB + 12 * KiB,
+		      {{8 * KiB, 4 * KiB}, {1 * MiB - 4 * KiB, 200 * KiB},
+		       {5 * MiB, 12 * KiB}});
+	ThinPool pool(bs);
+	ThinDevice thin(pool, 0, 16 * MiB, origin.loop.path());
+	ExpectMap(thin.fd(), thin.size(), origin.expected({}, thin.size()));
+
+	// Provision blocks: over origin data, over an origin hole, past the
+	// origin, and the block the origin ends in.
+	thin.write(0, 4 * KiB);
+	thin.write(3 * MiB, 4 * KiB);
+	thin.write(5 * MiB + 4 * KiB, 4 * KiB);
+	thin.write(9 * MiB, 4 * KiB);
+	ExtentMap prov = thin.provisioned();
+	EXPECT_EQ(prov, blocks(bs, {{0, 1}, {48, 1}, {80, 1}, {144, 1}}));
+	ExtentMap want = origin.expected(prov, thin.size());
+	ExpectMap(thin.fd(), thin.size(), want);
+	for (int64_t off : {int64_t(0), 64 * KiB, 1 * MiB, 5 * MiB + 12 * KiB - 1,
+			    5 * MiB + 12 * KiB, 5 * MiB + 64 * KiB, 9 * MiB - 1})
+		ExpectSeekAt(thin.fd(), thin.size(), want, off);
+}
+
+TEST_F(ThinOrigin, ReadOnlyPoolReadsZeroesPastTheOrigin)
+{
+	const int64_t bs = 64 * KiB;
+	Origin origin(1 * MiB + 4 * KiB, {{0, 8 * KiB}, {1 * MiB, 4 * KiB}});
+	ThinPool pool(bs);
+	ThinDevice thin(pool, 0, 4 * MiB, origin.loop.path());
+	thin.write(2 * MiB, 4 * KiB);
+	ExtentMap want = origin.expected(thin.provisioned(), thin.size());
+	pool.dm().reload(pool.table({"read_only"}));
+	ASSERT_NE(pool.status().find(" ro "), std::string::npos) << pool.status();
+	// Reads past the origin's end in the block it ends in, and beyond.
+	ExpectMap(thin.fd(), thin.size(), want);
+}
+
+class ThinPoolMode : public DeviceTest {};
+
+TEST_F(ThinPoolMode, ReadOnlyPoolStillAnswers)
+{
+	const int64_t bs = 64 * KiB;
+	ThinPool pool(bs);
+	ThinDevice thin(pool, 0, 16 * MiB);
+	thin.write(1 * MiB, 3 * bs);
+	ExtentMap want = thin.provisioned();
+	pool.dm().reload(pool.table({"read_only"}));
+	ASSERT_NE(pool.status().find(" ro "), std::string::npos) << pool.status();
+	ExpectMap(thin.fd(), thin.size(), want);
+	// A suspended pool still answers (reads of data would wait for it).
+	pool.dm().suspend();
+	EXPECT_EQ(seekmap::walk(thin.fd(), thin.size()).map, want);
+	pool.dm().resume();
+}
+
+TEST_F(ThinPoolMode, OutOfDataSpacePoolStillAnswers)
+{
+	const int64_t bs = 64 * KiB;
+	ThinPool pool(bs, 8 * bs, {"error_if_no_space"});
+	ThinDevice thin(pool, 0, 16 * MiB);
+	for (int b = 0; b < 8; b++)
+		thin.write(2 * b * bs, bs);
+	errno = 0;
+	EXPECT_THROW(thin.write(40 * bs, bs), std::system_error);
+	ASSERT_NE(pool.status().find("out_of_data_space"), std::string::npos)
+		<< pool.status();
+	ExtentMap want = blocks(bs, {{0, 1}, {2, 1}, {4, 1}, {6, 1}, {8, 1},
+				     {10, 1}, {12, 1}, {14, 1}});
+	EXPECT_EQ(thin.provisioned(), want);
+	ExpectMap(thin.fd(), thin.size(), want);
+}
+
+TEST_F(ThinPoolMode, MetadataWriteErrorFailsThePoolAndGivesEio)
+{
+	const int64_t bs = 64 * KiB;
+	ThinPool pool(bs, 256 * MiB, {}, true);
+	ThinDevice thin(pool, 0, 16 * MiB);
+	thin.write(0, bs);
+	ExpectMap(thin.fd(), thin.size(), blocks(bs, {{0, 1}}));
+	// The metadata device now fails every I/O: the next commit fails,
+	// the rollback cannot reread the metadata, and the pool fails.
+	pool.metadata_dm().reload("0 " + sectors(32 * MiB) + " error");
+	thin.write(4 * bs, bs);
+	EXPECT_NE(fsync(thin.fd()), 0);
+	ASSERT_NE(pool.status().find("Fail"), std::string::npos) << pool.status();
+	for (int whence : {SEEK_DATA, SEEK_HOLE})
+		for (int64_t off : {int64_t(0), 4 * bs, 8 * bs})
+			EXPECT_EQ(seekmap::seek(thin.fd(), off, whence), -EIO)
+				<< whence << " at " << off;
+}
+
+class ThinRace : public DeviceTest {};
+
+// Walk the map in a loop while another thread provisions, discards,
+// snapshots, suspends the pool and removes thin devices. Every answer must
+// be well-formed; at the end the map must equal thin_dump's.
+TEST_F(ThinRace, WalkWhileProvisioningDiscardingSnapshottingAndSuspending)
+{
+	const int64_t bs = 64 * KiB, size = 32 * MiB;
+	ThinPool pool(bs);
+	ThinDevice thin(pool, 0, size);
+	std::atomic<bool> stop{false};
+	std::atomic<int> walks{0};
+	std::thread walker([&] {
+		while (!stop) {
+			seekmap::Walk w = seekmap::walk(thin.fd(), size);
+			if (!w.error.empty()) {
+				ADD_FAILURE() << w.error;
+				break;
+			}
+			walks++;
+		}
+	});
+	std::mt19937_64 rng(1);
+	for (int i = 0; i < 40; i++) {
+		int64_t b = rng() % (size / bs);
+		switch (i % 5) {
+		case 0:
+		case 1:
+			thin.write(b * bs, i % 2 ? bs : 4 * KiB);
+			break;
+		case 2:
+			thin.discard(b * bs, std::min<int64_t>(4 * bs, size - b * bs));
+			break;
+		case 3: {
+			// A snapshot, removed while a second walker walks it.
+			snapshot(pool, thin, 100 + i);
+			ThinDevice snap(pool, 100 + i, size, "", false);
+			std::thread w2([&, fd = dup(snap.fd())] {
+				for (int k = 0; k < 3; k++) {
+					seekmap::Walk w = seekmap::walk(fd, size);
+					EXPECT_EQ(w.error, "");
+				}
+				close(fd);
+			});
+			snap.dm().remove_deferred();
+			w2.join();
+			break;
+		}
+		default:
+			pool.dm().suspend();
+			std::this_thread::sleep_for(std::chrono::milliseconds(20));
+			pool.dm().resume();
+		}
+	}
+	stop = true;
+	walker.join();
+	EXPECT_GT(walks, 0);
+	ExpectProvisionedMap(thin);
+	// Deferred removals finish in a work item after the last close.
+	for (int i = 0; i < 500 && dm_devices().size() > 2; i++)
+		std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+} // namespace
+} // namespace seektest
