@@ -370,6 +370,33 @@ TEST_F(ThinPoolTest, LongProvisionedRunIsOneExtent)
 	ExpectSeekAt(thin.fd(), thin.size(), want, 1000 * 64 * KiB + 7);
 }
 
+TEST_F(ThinPoolTest, RunsOverManyLeavesEndWhereverTheGapIs)
+{
+	// 4000 blocks with seeded gaps: runs end in the middle of btree
+	// leaves, at their edges and after crossing several of them.
+	const int64_t bs = 64 * KiB, nr = 4000;
+	const uint64_t seed = env_or("SEEK_TEST_SEED", std::random_device{}());
+	std::cout << "[   SEED   ] SEEK_TEST_SEED=" << seed << std::endl;
+	SCOPED_TRACE("replay: SEEK_TEST_SEED=" + std::to_string(seed));
+	std::mt19937_64 rng(seed);
+	ThinPool pool(bs, 512 * MiB);
+	ThinDevice thin(pool, 0, nr * bs + 16 * bs);
+	ExtentMap written;
+	for (int64_t b = 0; b < nr;) {
+		int64_t run = 1 + rng() % (rng() % 4 ? 600 : 40);
+		run = std::min(run, nr - b);
+		thin.write(b * bs, run * bs);
+		written.push_back({b * bs, (b + run) * bs});
+		b += run + 1 + rng() % 3;
+	}
+	ExtentMap want = thin.provisioned();
+	EXPECT_EQ(want, seekmap::normalize(written));
+	ExpectMap(thin.fd(), thin.size(), want);
+	for (const Extent &e : want)
+		for (int64_t off : {e.start, e.start + 1, e.end - bs, e.end - 1})
+			ExpectSeekAt(thin.fd(), thin.size(), want, off);
+}
+
 TEST_F(ThinPoolTest, DiscardWholeBlockBecomesHole)
 {
 	const int64_t bs = 64 * KiB;
