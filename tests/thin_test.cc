@@ -586,6 +586,56 @@ TEST_F(ThinPoolMode, MetadataWriteErrorFailsThePoolAndGivesEio)
 				<< whence << " at " << off;
 }
 
+// Sets a dm-bufio module parameter for the life of the object.
+class BufioParam {
+public:
+	BufioParam(const std::string &name, const std::string &value)
+		: path_("/sys/module/dm_bufio/parameters/" + name)
+	{
+		old_ = run_output("cat " + path_);
+		run_or_throw("echo " + value + " > " + path_);
+	}
+	~BufioParam()
+	{
+		std::string cmd = "echo " + old_ + " > " + path_;
+		if (system(cmd.c_str()) != 0)
+			fprintf(stderr, "could not restore %s\n", path_.c_str());
+	}
+
+private:
+	std::string path_, old_;
+};
+
+TEST_F(ThinPoolMode, MetadataReadErrorGivesEioNotAHole)
+{
+	const int64_t bs = 64 * KiB;
+	ThinPool pool(bs, 256 * MiB, {}, true);
+	ThinDevice thin(pool, 0, 64 * MiB);
+	for (int64_t b = 0; b < 600; b += 2)
+		thin.write(b * bs, bs);
+	ASSERT_EQ(fsync(thin.fd()), 0);
+	ExtentMap want = thin.provisioned();
+	ExpectMap(thin.fd(), thin.size(), want);
+	// Let the metadata cache be emptied, make the metadata device fail,
+	// and evict the cache: the next lookups read the device and fail.
+	BufioParam keep_none("retain_bytes", "0");
+	pool.metadata_dm().reload("0 " + sectors(32 * MiB) + " error");
+	int64_t got = 0;
+	for (int i = 0; i < 200 && got != -EIO; i++) {
+		run_or_throw("echo 2 > /proc/sys/vm/drop_caches");
+		got = seekmap::seek(thin.fd(), 300 * bs, SEEK_HOLE);
+		ASSERT_TRUE(got == -EIO || got == 301 * bs) << got;
+	}
+	EXPECT_EQ(got, -EIO) << "the metadata cache was never evicted";
+	// The pool has not failed (no commit yet): the lookup's error is
+	// what the caller sees.
+	std::string status = run_output("dmsetup status --noflush " +
+					pool.dm().name());
+	EXPECT_EQ(status.find("Fail"), std::string::npos) << status;
+	for (int whence : {SEEK_DATA, SEEK_HOLE})
+		EXPECT_EQ(seekmap::seek(thin.fd(), 0, whence), -EIO) << whence;
+}
+
 class ThinRace : public DeviceTest {};
 
 // Walk the map in a loop while another thread provisions, discards,
