@@ -61,6 +61,7 @@ CXX      ?= g++
 CXXFLAGS := -std=c++17 -O2 -g -Wall -Wextra -Werror
 TEST_BIN := $(BUILD)/tests/seek_hole_test
 SEEKMAP  := $(BUILD)/utils/seekmap
+HOLECOPY := $(BUILD)/utils/holecopy
 TEST_SRC := $(wildcard tests/*.cc) utils/seek_map.cc
 HDRS     := $(wildcard tests/*.h utils/*.h)
 
@@ -68,11 +69,11 @@ $(TEST_BIN): $(TEST_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -o $@ $(TEST_SRC) -lgtest_main -lgtest -ltinyxml2 -pthread
 
-$(SEEKMAP): utils/seekmap.cc utils/seek_map.cc $(HDRS)
+$(BUILD)/utils/%: utils/%.cc utils/seek_map.cc utils/seek_map.h
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) -o $@ utils/seekmap.cc utils/seek_map.cc
+	$(CXX) $(CXXFLAGS) -o $@ $< utils/seek_map.cc
 
-tests: $(TEST_BIN) $(SEEKMAP)
+tests: $(TEST_BIN) $(SEEKMAP) $(HOLECOPY)
 
 # The kselftest lives in the overlaid tree; it is plain user space, so the
 # same build serves the base kernel too.
@@ -97,7 +98,8 @@ shell:
 check: deps
 	$(MAKE) kernel tests kselftest
 	KERNEL=$(BZIMAGE) TEST_BIN=$(TEST_BIN) KSELFTEST=$(KSELFTEST) \
-		harness/check
+		SEEKMAP=$(SEEKMAP) HOLECOPY=$(HOLECOPY) \
+		EXPECT_KERNEL=$(if $(BASE),unpatched,patched) harness/check
 
 # The demo: the patched kernel's map of a sparse loop device, then what the
 # unpatched base kernel answers for the same device.

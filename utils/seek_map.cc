@@ -3,8 +3,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <linux/fs.h>
 #include <sstream>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 namespace seekmap {
@@ -96,10 +99,12 @@ Walk walk(int fd, int64_t size)
 	auto bad = [&](int64_t off, const char *what, int64_t r) {
 		std::ostringstream os;
 		os << what << "(" << off << ") on size " << size << " gave ";
-		if (r < 0)
+		if (r < 0) {
 			os << "errno " << -r << " (" << strerror(-r) << ")";
-		else
+			w.err = -r;
+		} else {
 			os << r;
+		}
 		w.error = os.str();
 	};
 	auto position_follows = [&](int64_t r) {
@@ -136,6 +141,55 @@ Walk walk(int fd, int64_t size)
 		off = h;
 	}
 	return w;
+}
+
+int next_data(int fd, int64_t size, int64_t off, Extent *e, uint64_t *calls)
+{
+	if (off >= size)
+		return 0;
+	int64_t d = seek(fd, off, SEEK_DATA);
+	(*calls)++;
+	if (d == -ENXIO)
+		return 0;
+	if (d < 0)
+		return d;
+	if (d < off || d >= size)
+		return -ERANGE;
+	int64_t h = seek(fd, d, SEEK_HOLE);
+	(*calls)++;
+	if (h < 0)
+		return h;
+	if (h <= d || h > size)
+		return -ERANGE;
+	*e = {d, h};
+	return 1;
+}
+
+int64_t fd_size(int fd, const struct stat &st)
+{
+	if (S_ISREG(st.st_mode))
+		return st.st_size;
+	if (!S_ISBLK(st.st_mode))
+		return -EINVAL;
+	uint64_t size;
+	if (ioctl(fd, BLKGETSIZE64, &size) < 0)
+		return -errno;
+	return size;
+}
+
+std::string human_size(int64_t bytes)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB",
+					    "PiB", "EiB"};
+	double v = bytes;
+	int u = 0;
+	while (v >= 1024 && u < 6) {
+		v /= 1024;
+		u++;
+	}
+	char buf[32];
+	snprintf(buf, sizeof(buf), u ? "%.1f %s" : "%.0f %s", v, units[u]);
+	return buf;
 }
 
 } // namespace seekmap

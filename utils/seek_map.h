@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <sys/stat.h>
 #include <vector>
 
 namespace seekmap {
@@ -48,11 +49,28 @@ struct Walk {
 	ExtentMap map;
 	std::string error; // empty when every answer was well-formed
 	uint64_t calls = 0;
+	int err = 0; // errno of the lseek() that failed, 0 if none failed
 };
 
 // Walk the whole map of @fd (size @size) with SEEK_DATA/SEEK_HOLE,
 // checking that every answer lies in [off, size] and that the file
 // position follows it.
 Walk walk(int fd, int64_t size);
+
+// One step of a walk that keeps no map: the first data extent of @fd
+// (size @size) at or after @off, found with one SEEK_DATA and one
+// SEEK_HOLE. Returns 1 with *@e set, 0 when only hole follows @off, or
+// -errno: -EINVAL when @fd does not support SEEK_DATA/SEEK_HOLE (a block
+// device on an unpatched kernel), -ERANGE for an answer outside
+// [@off, @size]. @calls counts the lseek() calls made.
+int next_data(int fd, int64_t size, int64_t off, Extent *e, uint64_t *calls);
+
+// The size in bytes of an open regular file or block device whose
+// fstat() is @st (BLKGETSIZE64 for a block device), or -errno; -EINVAL
+// for any other type of file.
+int64_t fd_size(int fd, const struct stat &st);
+
+// @bytes in binary units for people: "512 B", "1.0 MiB", "3.5 GiB".
+std::string human_size(int64_t bytes);
 
 } // namespace seekmap

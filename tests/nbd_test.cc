@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+// Real clients of the series: nbdkit's file plugin serves a thin volume and
+// asks it for extents with SEEK_DATA/SEEK_HOLE. nbdinfo --map must report
+// holes exactly where thin_dump says the volume is unprovisioned, and
+// nbdcopy must make an identical copy that stays sparse.
+#include <sstream>
+
+#include "thin_fixtures.h"
+
+namespace seektest {
+namespace {
+
+// Run the shell command @client next to a captive, read-only nbdkit that
+// serves @dev with the file plugin over a Unix socket ($uri); its output.
+std::string with_nbdkit(const std::string &dev, const std::string &client)
+{
+	return run_output("nbdkit -r -U - file " + dev + " --run '" + client +
+			  "'");
+}
+
+// The data extents of `nbdinfo --map`: lines of "offset length type
+// description", where bit 0 of type is NBD_STATE_HOLE.
+ExtentMap nbdinfo_data(const std::string &out)
+{
+	ExtentMap m;
+	std::istringstream in(out);
+	for (std::string line; std::getline(in, line);) {
+		std::istringstream l(line);
+		int64_t off, len;
+		unsigned type;
+		if (!(l >> off >> len >> type))
+			throw std::runtime_error("nbdinfo --map: '" + line + "'");
+		if (!(type & 1))
+			m.push_back({off, off + len});
+	}
+	return seekmap::normalize(m);
+}
+
+// A 64 MiB thin volume with runs, partial blocks and a block at the end.
+void fill(ThinDevice &thin)
+{
+	const std::pair<int64_t, int64_t> writes[] = {
+		{0, 64 * KiB}, {1 * MiB + 4 * KiB, 200 * KiB},
+		{20 * MiB, 3 * MiB}, {40 * MiB + 60 * KiB, 8 * KiB},
+		{64 * MiB - 64 * KiB, 64 * KiB}};
+	uint32_t seed = 1;
+	for (auto [off, len] : writes)
+		thin.write(off, len, seed++);
+}
+
+class NbdClient : public DeviceTest {};
+
+TEST_F(NbdClient, NbdinfoMapHasHolesExactlyWhereTheThinVolumeHas)
+{
+	ThinPool pool(64 * KiB);
+	ThinDevice thin(pool, 0, 64 * MiB);
+	fill(thin);
+	ExtentMap want = thin.provisioned();
+	ASSERT_EQ(want.size(), 5u) << seekmap::to_string(want);
+	std::string out = with_nbdkit(thin.dm().path(), "nbdinfo --map \"$uri\"");
+	EXPECT_EQ(nbdinfo_data(out), want) << out;
+}
+
+TEST_F(NbdClient, NbdcopyMakesAnIdenticalSparseCopy)
+{
+	ThinPool pool(64 * KiB);
+	ThinDevice thin(pool, 0, 64 * MiB);
+	fill(thin);
+	ExtentMap provisioned = thin.provisioned();
+	SparseFile copy(0);
+	with_nbdkit(thin.dm().path(), "nbdcopy \"$uri\" " + copy.path());
+	EXPECT_EQ(copy.size(), thin.size());
+	run_or_throw("cmp " + thin.dm().path() + " " + copy.path());
+	// Sparse: the copy holds data only inside provisioned blocks (nbdcopy
+	// may also skip the zeroes of partly written blocks).
+	ExtentMap got = copy.map();
+	EXPECT_FALSE(got.empty());
+	ExtentMap both = got;
+	both.insert(both.end(), provisioned.begin(), provisioned.end());
+	EXPECT_EQ(seekmap::normalize(both), provisioned)
+		<< "copy " << seekmap::to_string(got) << "\nvolume "
+		<< seekmap::to_string(provisioned);
+}
+
+} // namespace
+} // namespace seektest

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0
+// RAII fixtures for dm-thin: a pool over two loop devices on sparse tmpfs
+// files, thin devices in it, and the provisioned map read independently
+// with thin_dump from a metadata snapshot (parsed with tinyxml2).
+#pragma once
+
+#include <cstdlib>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <memory>
+#include <string>
+#include <sys/ioctl.h>
+#include <tinyxml2.h>
+#include <unistd.h>
+#include <vector>
+
+#include "fixtures.h"
+
+namespace seektest {
+
+inline constexpr int64_t KiB = 1024, MiB = 1024 * KiB, GiB = 1024 * MiB;
+inline constexpr int64_t TiB = 1024 * GiB, Sector = 512;
+
+inline std::string sectors(int64_t bytes)
+{
+	return std::to_string(bytes / Sector);
+}
+
+
+// A thin pool over two loop devices on sparse tmpfs files. Members are
+// destroyed in reverse order: pool, metadata dm device, loops, files.
+class ThinPool {
+public:
+	// @metadata_on_dm: put the metadata on a dm device that a test can
+	// turn into errors.
+	explicit ThinPool(int64_t block = 64 * KiB, int64_t data_size = 256 * MiB,
+			  std::vector<std::string> features = {},
+			  bool metadata_on_dm = false)
+		: block_(block), data_size_(data_size), meta_file_(32 * MiB),
+		  data_file_(data_size), meta_loop_(meta_file_.path()),
+		  data_loop_(data_file_.path())
+	{
+		if (metadata_on_dm)
+			meta_dm_ = std::make_unique<DmDevice>(
+				"0 " + sectors(32 * MiB) + " linear " +
+				meta_loop_.path() + " 0");
+		pool_ = std::make_unique<DmDevice>(table(features));
+	}
+	~ThinPool()
+	{
+		pool_.reset();
+		meta_dm_.reset();
+	}
+
+	std::string table(const std::vector<std::string> &features) const
+	{
+		std::string t = "0 " + sectors(data_size_) +
+				" thin-pool " + metadata_path() + " " +
+				data_loop_.path() + " " + sectors(block_) +
+				" 0 " + std::to_string(features.size());
+		for (const std::string &f : features)
+			t += " " + f;
+		return t;
+	}
+
+	const std::string &path() const { return pool_->path(); }
+	int64_t block() const { return block_; }
+	DmDevice &dm() { return *pool_; }
+	DmDevice &metadata_dm() { return *meta_dm_; }
+	const std::string &metadata_path() const
+	{
+		return meta_dm_ ? meta_dm_->path() : meta_loop_.path();
+	}
+
+	void message(const std::string &msg)
+	{
+		run_or_throw("dmsetup message " + pool_->name() + " 0 " + msg);
+	}
+	std::string status() const
+	{
+		return run_output("dmsetup status " + pool_->name());
+	}
+
+	// Provisioned blocks of thin device @id, as byte extents, from
+	// thin_dump of a metadata snapshot.
+	ExtentMap provisioned(int id)
+	{
+		message("reserve_metadata_snap");
+		std::string xml;
+		try {
+			xml = run_output("thin_dump --metadata-snap " +
+					 metadata_path());
+		} catch (...) {
+			message("release_metadata_snap");
+			throw;
+		}
+		message("release_metadata_snap");
+		return parse_dump(xml, id);
+	}
+
+private:
+	ExtentMap parse_dump(const std::string &xml, int id) const
+	{
+		tinyxml2::XMLDocument doc;
+		if (doc.Parse(xml.c_str(), xml.size()) != tinyxml2::XML_SUCCESS)
+			throw std::runtime_error("thin_dump XML: " +
+						 std::string(doc.ErrorStr()));
+		auto *sb = doc.FirstChildElement("superblock");
+		if (!sb)
+			throw std::runtime_error("thin_dump: no superblock");
+		int64_t bs = sb->Int64Attribute("data_block_size") * Sector;
+		if (bs != block_)
+			throw std::runtime_error("thin_dump: block size " +
+						 std::to_string(bs));
+		ExtentMap map;
+		bool found = false;
+		for (auto *dev = sb->FirstChildElement("device"); dev;
+		     dev = dev->NextSiblingElement("device")) {
+			if (dev->IntAttribute("dev_id", -1) != id)
+				continue;
+			found = true;
+			for (auto *m = dev->FirstChildElement(); m;
+			     m = m->NextSiblingElement()) {
+				std::string kind = m->Name();
+				if (kind == "single_mapping") {
+					int64_t b = m->Int64Attribute("origin_block", -1);
+					map.push_back({b * bs, (b + 1) * bs});
+				} else if (kind == "range_mapping") {
+					int64_t b = m->Int64Attribute("origin_begin", -1);
+					int64_t n = m->Int64Attribute("length", -1);
+					map.push_back({b * bs, (b + n) * bs});
+				} else {
+					throw std::runtime_error("thin_dump: " + kind);
+				}
+			}
+		}
+		if (!found)
+			throw std::runtime_error("thin_dump: no device " +
+						 std::to_string(id));
+		return seekmap::normalize(map);
+	}
+
+	int64_t block_, data_size_;
+	SparseFile meta_file_, data_file_;
+	LoopDevice meta_loop_, data_loop_;
+	std::unique_ptr<DmDevice> meta_dm_;
+	std::unique_ptr<DmDevice> pool_;
+};
+
+// A thin device (created in the pool on construction) and an O_DIRECT fd.
+class ThinDevice {
+public:
+	ThinDevice(ThinPool &pool, int id, int64_t size,
+		   const std::string &origin = "", bool create = true)
+		: pool_(pool), id_(id), size_(size)
+	{
+		if (create)
+			pool.message("\"create_thin " + std::to_string(id) + "\"");
+		dm_ = std::make_unique<DmDevice>(table(origin));
+		fd_ = open_or_throw(dm_->path(), O_RDWR | O_CLOEXEC);
+		direct_fd_ = open_or_throw(dm_->path(),
+					   O_RDWR | O_DIRECT | O_CLOEXEC);
+	}
+	~ThinDevice()
+	{
+		direct_fd_.reset();
+		fd_.reset();
+		dm_.reset();
+	}
+
+	std::string table(const std::string &origin) const
+	{
+		std::string t = "0 " + sectors(size_) + " thin " + pool_.path() +
+				" " + std::to_string(id_);
+		return origin.empty() ? t : t + " " + origin;
+	}
+	int fd() const { return fd_.get(); }
+	int id() const { return id_; }
+	int64_t size() const { return size_; }
+	DmDevice &dm() { return *dm_; }
+	ExtentMap provisioned() { return seekmap::window(pool_.provisioned(id_), 0, size_); }
+
+	// O_DIRECT write of a non-zero pattern; @off and @len 4 KiB aligned.
+	// (Buffered writes reach thin at writeback; the tests want them now.)
+	void write(int64_t off, int64_t len, uint32_t seed = 1)
+	{
+		void *p = nullptr;
+		const size_t chunk = std::min<int64_t>(len, 4 * MiB);
+		if (posix_memalign(&p, 4096, chunk))
+			throw std::bad_alloc();
+		std::unique_ptr<void, decltype(&free)> buf(p, free);
+		for (size_t i = 0; i < chunk; i++)
+			static_cast<unsigned char *>(p)[i] = 1 + (seed + i) % 251;
+		for (int64_t done = 0; done < len;) {
+			size_t n = std::min<int64_t>(chunk, len - done);
+			ssize_t w = pwrite(direct_fd_.get(), p, n, off + done);
+			if (w < 0)
+				fail_errno("pwrite " + dm_->path());
+			done += w;
+		}
+	}
+	// BLKDISCARD of [off, off + len).
+	void discard(int64_t off, int64_t len)
+	{
+		uint64_t range[2] = {uint64_t(off), uint64_t(len)};
+		if (ioctl(fd(), BLKDISCARD, range))
+			fail_errno("BLKDISCARD " + dm_->path());
+	}
+
+private:
+	ThinPool &pool_;
+	int id_;
+	int64_t size_;
+	std::unique_ptr<DmDevice> dm_;
+	UniqueFd fd_, direct_fd_; // seeks and reads; writes
+};
+
+// Take a snapshot @snap_id of @origin, suspended around it as dm-thin asks.
+inline void snapshot(ThinPool &pool, ThinDevice &origin, int snap_id)
+{
+	origin.dm().suspend();
+	try {
+		pool.message("\"create_snap " + std::to_string(snap_id) + " " +
+			     std::to_string(origin.id()) + "\"");
+	} catch (...) {
+		origin.dm().resume();
+		throw;
+	}
+	origin.dm().resume();
+}
+
+// The map and holes of @dev must be what thin_dump says is provisioned.
+inline void ExpectProvisionedMap(ThinDevice &dev)
+{
+	ExpectMap(dev.fd(), dev.size(), dev.provisioned());
+}
+
+inline ExtentMap blocks(int64_t bs, std::initializer_list<std::pair<int64_t, int64_t>> runs)
+{
+	ExtentMap m;
+	for (auto [first, n] : runs)
+		m.push_back({first * bs, (first + n) * bs});
+	return seekmap::normalize(m);
+}
+
+} // namespace seektest
