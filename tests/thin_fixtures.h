@@ -26,29 +26,38 @@ inline std::string sectors(int64_t bytes)
 	return std::to_string(bytes / Sector);
 }
 
-
 // A thin pool over two loop devices on sparse tmpfs files. Members are
 // destroyed in reverse order: pool, metadata dm device, loops, files.
 class ThinPool {
 public:
-	// @metadata_on_dm: put the metadata on a dm device that a test can
-	// turn into errors.
+	enum Flags {
+		// The metadata on a dm device a test can turn into errors.
+		MetadataOnDm = 1,
+		// The data on dm-zero: provisioning costs no memory, and data
+		// reads back as zeros.
+		DataOnZero = 2,
+	};
+
 	explicit ThinPool(int64_t block = 64 * KiB, int64_t data_size = 256 * MiB,
 			  std::vector<std::string> features = {},
-			  bool metadata_on_dm = false)
+			  unsigned flags = 0)
 		: block_(block), data_size_(data_size), meta_file_(32 * MiB),
-		  data_file_(data_size), meta_loop_(meta_file_.path()),
-		  data_loop_(data_file_.path())
+		  data_file_(flags & DataOnZero ? 0 : data_size),
+		  meta_loop_(meta_file_.path()), data_loop_(data_file_.path())
 	{
-		if (metadata_on_dm)
+		if (flags & MetadataOnDm)
 			meta_dm_ = std::make_unique<DmDevice>(
 				"0 " + sectors(32 * MiB) + " linear " +
 				meta_loop_.path() + " 0");
+		if (flags & DataOnZero)
+			zero_dm_ = std::make_unique<DmDevice>(
+				"0 " + sectors(data_size) + " zero");
 		pool_ = std::make_unique<DmDevice>(table(features));
 	}
 	~ThinPool()
 	{
 		pool_.reset();
+		zero_dm_.reset();
 		meta_dm_.reset();
 	}
 
@@ -56,7 +65,8 @@ public:
 	{
 		std::string t = "0 " + sectors(data_size_) +
 				" thin-pool " + metadata_path() + " " +
-				data_loop_.path() + " " + sectors(block_) +
+				(zero_dm_ ? zero_dm_->path() : data_loop_.path()) +
+				" " + sectors(block_) +
 				" 0 " + std::to_string(features.size());
 		for (const std::string &f : features)
 			t += " " + f;
@@ -143,7 +153,7 @@ private:
 	int64_t block_, data_size_;
 	SparseFile meta_file_, data_file_;
 	LoopDevice meta_loop_, data_loop_;
-	std::unique_ptr<DmDevice> meta_dm_;
+	std::unique_ptr<DmDevice> meta_dm_, zero_dm_;
 	std::unique_ptr<DmDevice> pool_;
 };
 

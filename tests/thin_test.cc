@@ -172,6 +172,38 @@ TEST_F(ThinPoolTest, RunsOverManyLeavesEndWhereverTheGapIs)
 			ExpectSeekAt(thin.fd(), thin.size(), want, off);
 }
 
+// Runs longer than one batch of the metadata walk (4096 blocks, after
+// which it lets writers in and goes on), and fully provisioned volumes
+// (answered from the mapped-block count), also with mappings past the end
+// of a shrunk thin target.
+TEST_F(ThinPoolTest, RunsLongerThanABatchAndFullyProvisionedVolumes)
+{
+	const int64_t bs = 64 * KiB, nr = 10000;
+	ThinPool pool(bs, 2 * GiB, {}, ThinPool::DataOnZero);
+	ThinDevice run(pool, 0, 2 * nr * bs);
+	run.write(0, nr * bs);
+	run.write((nr + 1) * bs, bs);
+	ExtentMap want = blocks(bs, {{0, nr}, {nr + 1, 1}});
+	EXPECT_EQ(run.provisioned(), want);
+	ExpectMap(run.fd(), run.size(), want);
+	for (int64_t b : {int64_t(0), int64_t(4095), int64_t(4096), int64_t(5000), nr - 1})
+		ExpectSeekAt(run.fd(), run.size(), want, b * bs + 512);
+
+	ThinDevice full(pool, 1, nr * bs);
+	full.write(0, nr * bs);
+	want = blocks(bs, {{0, nr}});
+	EXPECT_EQ(full.provisioned(), want);
+	ExpectMap(full.fd(), full.size(), want);
+	ExpectSeekAt(full.fd(), full.size(), want, 7000 * bs + 1);
+	// The same device through a shorter target: the run ends at its end.
+	const int64_t shorter = 9000 * bs + 4 * KiB;
+	full.dm().reload("0 " + sectors(shorter) + " thin " + pool.path() +
+			 " 1");
+	UniqueFd fd = open_or_throw(full.dm().path(), O_RDONLY | O_CLOEXEC);
+	ExpectMap(fd.get(), shorter, {{0, shorter}});
+	EXPECT_EQ(seekmap::seek(fd.get(), 100, SEEK_HOLE), shorter);
+}
+
 TEST_F(ThinPoolTest, DiscardWholeBlockBecomesHole)
 {
 	const int64_t bs = 64 * KiB;
@@ -345,7 +377,7 @@ TEST_F(ThinPoolMode, OutOfDataSpacePoolStillAnswers)
 TEST_F(ThinPoolMode, MetadataWriteErrorFailsThePoolAndGivesEio)
 {
 	const int64_t bs = 64 * KiB;
-	ThinPool pool(bs, 256 * MiB, {}, true);
+	ThinPool pool(bs, 256 * MiB, {}, ThinPool::MetadataOnDm);
 	ThinDevice thin(pool, 0, 16 * MiB);
 	thin.write(0, bs);
 	ExpectMap(thin.fd(), thin.size(), blocks(bs, {{0, 1}}));
@@ -384,7 +416,7 @@ private:
 TEST_F(ThinPoolMode, MetadataReadErrorGivesEioNotAHole)
 {
 	const int64_t bs = 64 * KiB;
-	ThinPool pool(bs, 256 * MiB, {}, true);
+	ThinPool pool(bs, 256 * MiB, {}, ThinPool::MetadataOnDm);
 	ThinDevice thin(pool, 0, 64 * MiB);
 	for (int64_t b = 0; b < 600; b += 2)
 		thin.write(b * bs, bs);
