@@ -101,19 +101,24 @@ check: deps
 		SEEKMAP=$(SEEKMAP) HOLECOPY=$(HOLECOPY) \
 		EXPECT_KERNEL=$(if $(BASE),unpatched,patched) harness/check
 
-# The demo: the patched kernel's map of a sparse loop device, then what the
-# unpatched base kernel answers for the same device.
+# The demo: a sparse thin volume's map, a hole-aware copy of it and its
+# speed-up over a full read, on the patched kernel, then on the unpatched
+# base kernel.
 run: deps
 	$(MAKE) kernel tests
-	@$(VM) 'harness/demo $(SEEKMAP) patched'
+	@$(VM) 'harness/demo $(SEEKMAP) $(HOLECOPY) patched'
 	$(MAKE) BASE=1 kernel
 	@KERNEL=$(BUILD)/obj-base/arch/x86/boot/bzImage VMDIR=$(BUILD)/vm-base \
-		harness/vm 'harness/demo $(SEEKMAP) unpatched'
+		harness/vm 'harness/demo $(SEEKMAP) $(HOLECOPY) unpatched'
 
-# Ratios measured in the guest; nothing here is asserted by the tests.
+# Ratios measured in the guest; nothing here is asserted by the tests. The
+# copy benchmark keeps a 1.6 GiB volume and its copy on the guest's tmpfs.
+BENCH_COPY ?= 16 1 10
 bench: deps
-	$(MAKE) kernel
+	$(MAKE) kernel tests
 	@$(VM) 'harness/bench'
+	@VM_MEM=$${VM_MEM:-8G} $(VM) \
+		'harness/bench-copy $(SEEKMAP) $(HOLECOPY) $(BENCH_COPY)'
 
 diff: src
 	@harness/kernel-src diff
