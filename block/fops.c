@@ -17,6 +17,7 @@
 #include <linux/fs.h>
 #include <linux/iomap.h>
 #include <linux/module.h>
+#include <linux/sched/signal.h>
 #include <linux/io_uring/cmd.h>
 #include "blk.h"
 
@@ -529,70 +530,241 @@ const struct address_space_operations def_blk_aops = {
 
 /*
  * The answer of a device that cannot tell holes from data: everything up to
- * the end is data, and the end counts as a hole.
+ * @end is data.
  */
-static loff_t bdev_seek_all_data(loff_t offset, int whence, loff_t size)
+static loff_t bdev_seek_all_data(loff_t offset, loff_t end, int whence)
 {
-	return whence == SEEK_DATA ? offset : size;
+	return whence == SEEK_DATA ? offset : end;
 }
 
 /**
  * bdev_seek_hole_data - find the next data or hole of a block device
  * @bdev: whole disk or partition to query
  * @offset: byte offset in @bdev to start from
+ * @end: byte offset in @bdev where the caller's range ends
  * @whence: %SEEK_DATA or %SEEK_HOLE
  *
- * Answer lseek(%SEEK_DATA or %SEEK_HOLE) for @bdev with the semantics of a
- * regular file. A hole is a range that reads back as zeros. A partition
- * answers in its own coordinates and never reports ranges of its
- * neighbours. A disk whose driver has no ->seek_hole_data operation is all
- * data. Stacking drivers call this on their lower devices so that their own
- * answers compose. Dirty pages in @bdev's page cache are written back first,
- * so that the driver sees what reads through @bdev return. The answer is
- * advisory: concurrent writes, discards or reconfiguration may make it stale.
+ * Find the first byte of data (%SEEK_DATA) or of a hole (%SEEK_HOLE) in the
+ * range [@offset, @end) of @bdev, with the semantics of a regular file. A
+ * hole is a range that reads back as zeros. A partition answers in its own
+ * coordinates and never reports ranges of its neighbours. A disk whose
+ * driver has no ->seek_hole_data operation is all data. The device is
+ * never searched past @end, so a stacking driver passes the end of the
+ * range it maps and its query costs what that range costs. Reads past the
+ * end of @bdev fail: if @end lies beyond it, that part of the range is data.
+ *
+ * This is the device's own answer, for drivers that submit bios to @bdev:
+ * @bdev's page cache is not consulted (see bdev_file_seek_hole_data()).
+ * The answer is advisory: concurrent writes, discards or reconfiguration may
+ * make it stale. It does not wait for I/O on @bdev, and it stops with
+ * -EINTR on a fatal signal.
  *
  * Context: process context, may sleep.
- * Return: for %SEEK_DATA, the smallest data offset >= @offset, or -ENXIO if
- * there is no data before the end of @bdev; for %SEEK_HOLE, the smallest
- * hole offset >= @offset, where the end of @bdev counts as a hole. -ENXIO if
- * @offset is negative or not below the size of @bdev, -EINVAL for any other
- * @whence, or another negative errno from the driver, such as -EIO.
+ * Return: an offset in [@offset, @end], where @end means "none before
+ * @end"; -ENXIO if @offset is negative or not below @end or the size of
+ * @bdev; -EINVAL for any other @whence; or another negative errno from the
+ * driver, such as -EIO.
  */
 loff_t bdev_seek_hole_data(struct block_device *bdev, loff_t offset,
-			   int whence)
+			   loff_t end, int whence)
 {
-	const struct block_device_operations *fops = bdev->bd_disk->fops;
+	struct gendisk *disk = bdev->bd_disk;
 	loff_t start = (loff_t)get_start_sect(bdev) << SECTOR_SHIFT;
-	loff_t size = bdev_nr_bytes(bdev);
+	loff_t disk_end;
 	loff_t ret;
 
 	if (whence != SEEK_DATA && whence != SEEK_HOLE)
 		return -EINVAL;
-	if (offset < 0 || offset >= size)
+	if (offset < 0 || offset >= end || offset >= bdev_nr_bytes(bdev))
 		return -ENXIO;
-	if (!fops->seek_hole_data)
-		return bdev_seek_all_data(offset, whence, size);
+	/* The disk may have shrunk below a partition. */
+	disk_end = min3(end, bdev_nr_bytes(bdev),
+			((loff_t)get_capacity(disk) << SECTOR_SHIFT) - start);
+	if (offset >= disk_end || !disk->fops->seek_hole_data)
+		return bdev_seek_all_data(offset, end, whence);
 
-	/* Reads through @bdev see its page cache; the driver does not. */
-	ret = filemap_write_and_wait(bdev->bd_mapping);
-	if (ret)
-		return ret;
-
-	ret = fops->seek_hole_data(bdev->bd_disk, start + offset, whence);
-	if (ret == -ENXIO && whence == SEEK_HOLE)
-		/* The disk shrank meanwhile; past its end, reads fail. */
-		return size;
+	ret = disk->fops->seek_hole_data(disk, start + offset, start + disk_end,
+					 whence);
 	if (ret < 0)
 		return ret;
 	/* Going backwards is a driver bug; all data is always a safe answer. */
 	if (WARN_ON_ONCE(ret < start + offset))
-		return bdev_seek_all_data(offset, whence, size);
+		return bdev_seek_all_data(offset, end, whence);
 	ret -= start;
-	if (ret >= size)
-		return whence == SEEK_DATA ? -ENXIO : size;
-	return ret;
+	if (ret < disk_end)
+		return ret;
+	/* None before the disk's end, and past it reads fail: data. */
+	return whence == SEEK_DATA ? disk_end : end;
 }
 EXPORT_SYMBOL_GPL(bdev_seek_hole_data);
+
+/*
+ * After a failed write-back, a folio is clean but may hold what the device
+ * never received, and reads through the page cache return it: then any
+ * cached folio is data, not only the dirty and under-writeback ones.
+ */
+static bool bdev_cache_lost_writes(struct address_space *mapping)
+{
+	return errseq_check(&mapping->wb_err, 0) != 0;
+}
+
+/* May a read through @mapping return something else than the device? */
+static bool bdev_cache_busy(struct address_space *mapping)
+{
+	return mapping_tagged(mapping, PAGECACHE_TAG_DIRTY) ||
+	       mapping_tagged(mapping, PAGECACHE_TAG_WRITEBACK) ||
+	       bdev_cache_lost_writes(mapping);
+}
+
+static bool bdev_cache_folio_busy(struct xa_state *xas, void *entry,
+				  bool any)
+{
+	if (!entry || xa_is_value(entry))
+		return false;
+	return any || xas_get_mark(xas, PAGECACHE_TAG_DIRTY) ||
+	       xas_get_mark(xas, PAGECACHE_TAG_WRITEBACK);
+}
+
+/*
+ * The first byte at or after @pos, and below @end, of a folio of @mapping
+ * that is dirty or under writeback (any folio if @any); @end if there is
+ * none.
+ */
+static loff_t bdev_cache_next_busy(struct address_space *mapping,
+				   loff_t pos, loff_t end, bool any)
+{
+	pgoff_t last = (end - 1) >> PAGE_SHIFT;
+	pgoff_t index = pos >> PAGE_SHIFT, wb = index;
+
+	if (any) {
+		if (!xa_find(&mapping->i_pages, &index, last, XA_PRESENT))
+			return end;
+	} else {
+		if (!xa_find(&mapping->i_pages, &index, last,
+			     PAGECACHE_TAG_DIRTY))
+			index = ULONG_MAX;
+		if (!xa_find(&mapping->i_pages, &wb, last,
+			     PAGECACHE_TAG_WRITEBACK))
+			wb = ULONG_MAX;
+		index = min(index, wb);
+		if (index == ULONG_MAX)
+			return end;
+	}
+	/* A large folio may start before @pos. */
+	return max(pos, (loff_t)index << PAGE_SHIFT);
+}
+
+/*
+ * The most folios bdev_cache_skip_busy() passes under one RCU read side,
+ * so that a long run of dirty folios does not hold off a grace period.
+ */
+#define BDEV_CACHE_SKIP_FOLIOS	64
+
+/*
+ * Move @pos past the busy folios (as for bdev_cache_next_busy()) that it
+ * lies in: the first byte at or after @pos that is in none, or @end, or,
+ * after BDEV_CACHE_SKIP_FOLIOS folios, as far as it got.
+ */
+static loff_t bdev_cache_skip_busy(struct address_space *mapping,
+				   loff_t pos, loff_t end, bool any)
+{
+	XA_STATE(xas, &mapping->i_pages, pos >> PAGE_SHIFT);
+	unsigned int n = 0;
+	void *entry;
+
+	rcu_read_lock();
+	while (n < BDEV_CACHE_SKIP_FOLIOS && pos < end) {
+		unsigned long nr;
+
+		entry = xas_load(&xas);
+		if (xas_retry(&xas, entry))
+			continue;
+		if (!bdev_cache_folio_busy(&xas, entry, any))
+			break;
+		nr = 1UL << xas_get_order(&xas);
+		xas_set(&xas, round_down(xas.xa_index, nr) + nr);
+		pos = (loff_t)xas.xa_index << PAGE_SHIFT;
+		n++;
+	}
+	rcu_read_unlock();
+	return min(pos, end);
+}
+
+/*
+ * SEEK_HOLE where the range of a busy folio is data. Each candidate is
+ * checked in the page cache before the driver confirms it: a folio found
+ * clean there has reached the driver by then.
+ */
+static loff_t bdev_file_seek_hole(struct block_device *bdev, loff_t offset,
+				  loff_t end, bool any)
+{
+	struct address_space *mapping = bdev->bd_mapping;
+	loff_t pos = offset, next;
+
+	for (;;) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+		next = bdev_cache_skip_busy(mapping, pos, end, any);
+		if (next == end)
+			return end;
+		if (next > pos) {
+			pos = next;
+			continue;
+		}
+		next = bdev_seek_hole_data(bdev, pos, end, SEEK_HOLE);
+		if (next < 0 || next == pos || next == end)
+			return next;
+		pos = next;
+	}
+}
+
+/**
+ * bdev_file_seek_hole_data - find the next data or hole of an open block device
+ * @bdev_file: an open block device file
+ * @offset: byte offset in the device to start from
+ * @end: byte offset in the device where the caller's range ends
+ * @whence: %SEEK_DATA or %SEEK_HOLE
+ *
+ * As bdev_seek_hole_data(), for what reads through @bdev_file return: they
+ * go through the device's page cache, so a range where it holds dirty or
+ * under-writeback folios is data, whatever the driver says (after a failed
+ * write-back, any cached folio). Nothing is written back or waited for.
+ * For lseek() on a block device, and for drivers that read through an open
+ * block device file, such as loop.
+ *
+ * Context: process context, may sleep.
+ * Return: as bdev_seek_hole_data().
+ */
+loff_t bdev_file_seek_hole_data(struct file *bdev_file, loff_t offset,
+				loff_t end, int whence)
+{
+	struct block_device *bdev = file_bdev(bdev_file);
+	struct address_space *mapping = bdev->bd_mapping;
+	loff_t next;
+	bool any;
+
+	if (whence != SEEK_DATA && whence != SEEK_HOLE)
+		return -EINVAL;
+	if (offset < 0 || offset >= end || offset >= bdev_nr_bytes(bdev))
+		return -ENXIO;
+	/*
+	 * The page cache is looked at before the driver is asked: a folio
+	 * that was clean then had reached the driver before it answers.
+	 */
+	if (!bdev_cache_busy(mapping))
+		return bdev_seek_hole_data(bdev, offset, end, whence);
+	any = bdev_cache_lost_writes(mapping);
+	if (whence == SEEK_HOLE)
+		return bdev_file_seek_hole(bdev, offset, end, any);
+
+	next = bdev_cache_next_busy(mapping, offset, end, any);
+	if (next == offset)
+		return offset;
+	/* No need to search the device past the first busy folio. */
+	return bdev_seek_hole_data(bdev, offset, next, SEEK_DATA);
+}
+EXPORT_SYMBOL_GPL(bdev_file_seek_hole_data);
 
 /*
  * for a block special file file_inode(file)->i_size is zero
@@ -610,9 +782,15 @@ static loff_t blkdev_llseek(struct file *file, loff_t offset, int whence)
 	 * end, as after any resize.
 	 */
 	if (whence == SEEK_DATA || whence == SEEK_HOLE) {
-		retval = bdev_seek_hole_data(I_BDEV(bd_inode), offset, whence);
+		loff_t size = bdev_nr_bytes(I_BDEV(bd_inode));
+
+		retval = bdev_file_seek_hole_data(file, offset, size, whence);
 		if (retval < 0)
 			return retval;
+		/* No data up to the end; the end counts as a hole. */
+		if (whence == SEEK_DATA &&
+		    retval >= min(size, bdev_nr_bytes(I_BDEV(bd_inode))))
+			return -ENXIO;
 		inode_lock(bd_inode);
 		retval = vfs_setpos(file, retval, MAX_LFS_FILESIZE);
 		inode_unlock(bd_inode);

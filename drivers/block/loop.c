@@ -55,6 +55,8 @@ struct loop_device {
 	char		lo_file_name[LO_NAME_SIZE];
 
 	struct file *	lo_backing_file;
+	/* The file SEEK_DATA/SEEK_HOLE ask, see loop_open_seek_file() */
+	struct file	*lo_seek_file;
 	struct block_device *lo_device;
 
 	gfp_t		old_gfp_mask;
@@ -496,9 +498,41 @@ static int loop_validate_file(struct file *file, struct block_device *bdev)
 	return 0;
 }
 
-static void loop_assign_backing_file(struct loop_device *lo, struct file *file)
+/*
+ * SEEK_DATA and SEEK_HOLE on the device ask the backing file. ->llseek()
+ * moves the file position, and the backing file's position belongs to
+ * whoever opened it, so a regular file is asked through a private file on
+ * the same path, opened once per binding (not per query) without fsnotify
+ * events; nobody else sees its position. Concurrent queries share that
+ * position, which nobody reads. A block device is asked through
+ * bdev_file_seek_hole_data(), which has no position to move, so the backing
+ * file itself serves. NULL for any other file, for a backing file not open
+ * for reading (reads of the device fail), or if the private open fails: the
+ * device then reports all data, which is always correct.
+ */
+static struct file *loop_open_seek_file(struct file *file)
 {
+	struct file *f;
+
+	if (S_ISBLK(file_inode(file)->i_mode))
+		return get_file(file);
+	if (!S_ISREG(file_inode(file)->i_mode) || !(file->f_mode & FMODE_READ))
+		return NULL;
+
+	f = dentry_open(&file->f_path,
+			O_RDONLY | O_LARGEFILE | __FMODE_NONOTIFY,
+			file->f_cred);
+	return IS_ERR(f) ? NULL : f;
+}
+
+static void loop_assign_backing_file(struct loop_device *lo, struct file *file,
+				     struct file *seek_file)
+{
+	/* lo_seek_hole_data() reads both under lo_lock. */
+	spin_lock_irq(&lo->lo_lock);
 	lo->lo_backing_file = file;
+	lo->lo_seek_file = seek_file;
+	spin_unlock_irq(&lo->lo_lock);
 	lo->old_gfp_mask = mapping_gfp_mask(file->f_mapping);
 	mapping_set_gfp_mask(file->f_mapping,
 			lo->old_gfp_mask & ~(__GFP_IO | __GFP_FS));
@@ -527,7 +561,7 @@ static int loop_change_fd(struct loop_device *lo, struct block_device *bdev,
 			  unsigned int arg)
 {
 	struct file *file = fget(arg);
-	struct file *old_file;
+	struct file *old_file, *old_seek_file, *seek_file;
 	int error;
 	bool partscan;
 	bool is_loop;
@@ -540,6 +574,7 @@ static int loop_change_fd(struct loop_device *lo, struct block_device *bdev,
 		fput(file);
 		return error;
 	}
+	seek_file = loop_open_seek_file(file);
 
 	/* suppress uevents while reconfiguring the device */
 	dev_set_uevent_suppress(disk_to_dev(lo->lo_disk), 1);
@@ -562,6 +597,7 @@ static int loop_change_fd(struct loop_device *lo, struct block_device *bdev,
 		goto out_err;
 
 	old_file = lo->lo_backing_file;
+	old_seek_file = lo->lo_seek_file;
 
 	error = -EINVAL;
 
@@ -573,7 +609,7 @@ static int loop_change_fd(struct loop_device *lo, struct block_device *bdev,
 	disk_force_media_change(lo->lo_disk);
 	blk_mq_freeze_queue(lo->lo_queue);
 	mapping_set_gfp_mask(old_file->f_mapping, lo->old_gfp_mask);
-	loop_assign_backing_file(lo, file);
+	loop_assign_backing_file(lo, file, seek_file);
 	loop_update_dio(lo);
 	blk_mq_unfreeze_queue(lo->lo_queue);
 	partscan = lo->lo_flags & LO_FLAGS_PARTSCAN;
@@ -593,6 +629,8 @@ static int loop_change_fd(struct loop_device *lo, struct block_device *bdev,
 	 * dependency.
 	 */
 	fput(old_file);
+	if (old_seek_file)
+		fput(old_seek_file);
 	dev_set_uevent_suppress(disk_to_dev(lo->lo_disk), 0);
 	if (partscan)
 		loop_reread_partitions(lo);
@@ -605,6 +643,8 @@ done:
 out_err:
 	loop_global_unlock(lo, is_loop);
 out_putf:
+	if (seek_file)
+		fput(seek_file);
 	fput(file);
 	dev_set_uevent_suppress(disk_to_dev(lo->lo_disk), 0);
 	goto done;
@@ -908,7 +948,10 @@ loop_set_status_from_info(struct loop_device *lo,
 	if (info->lo_offset > LLONG_MAX || info->lo_sizelimit > LLONG_MAX)
 		return -EOVERFLOW;
 
+	/* lo_seek_hole_data() reads lo_offset under lo_lock. */
+	spin_lock_irq(&lo->lo_lock);
 	lo->lo_offset = info->lo_offset;
+	spin_unlock_irq(&lo->lo_lock);
 	lo->lo_sizelimit = info->lo_sizelimit;
 
 	memcpy(lo->lo_file_name, info->lo_file_name, LO_NAME_SIZE);
@@ -965,6 +1008,7 @@ static int loop_configure(struct loop_device *lo, blk_mode_t mode,
 			  const struct loop_config *config)
 {
 	struct file *file = fget(config->fd);
+	struct file *seek_file;
 	struct queue_limits lim;
 	int error;
 	loff_t size;
@@ -979,6 +1023,7 @@ static int loop_configure(struct loop_device *lo, blk_mode_t mode,
 		fput(file);
 		return error;
 	}
+	seek_file = loop_open_seek_file(file);
 
 	is_loop = is_loop_device(file);
 
@@ -1038,7 +1083,7 @@ static int loop_configure(struct loop_device *lo, blk_mode_t mode,
 
 	lo->use_dio = lo->lo_flags & LO_FLAGS_DIRECT_IO;
 	lo->lo_device = bdev;
-	loop_assign_backing_file(lo, file);
+	loop_assign_backing_file(lo, file, seek_file);
 
 	lim = queue_limits_start_update(lo->lo_queue);
 	loop_update_limits(lo, &lim, config->block_size);
@@ -1080,6 +1125,8 @@ out_bdev:
 	if (!(mode & BLK_OPEN_EXCL))
 		bd_abort_claiming(bdev, loop_configure);
 out_putf:
+	if (seek_file)
+		fput(seek_file);
 	fput(file);
 	/* This is safe: open() is still holding a reference. */
 	module_put(THIS_MODULE);
@@ -1089,14 +1136,17 @@ out_putf:
 static void __loop_clr_fd(struct loop_device *lo)
 {
 	struct queue_limits lim;
-	struct file *filp;
+	struct file *filp, *seek_filp;
 	gfp_t gfp = lo->old_gfp_mask;
 
 	spin_lock_irq(&lo->lo_lock);
 	filp = lo->lo_backing_file;
 	lo->lo_backing_file = NULL;
+	seek_filp = lo->lo_seek_file;
+	lo->lo_seek_file = NULL;
 	spin_unlock_irq(&lo->lo_lock);
 
+	/* Queries read lo_offset only with lo_seek_file set: no lo_lock. */
 	lo->lo_device = NULL;
 	lo->lo_offset = 0;
 	lo->lo_sizelimit = 0;
@@ -1156,6 +1206,8 @@ static void __loop_clr_fd(struct loop_device *lo)
 	 * fput can take open_mutex which is usually taken before lo_mutex.
 	 */
 	fput(filp);
+	if (seek_filp)
+		fput(seek_filp);
 }
 
 static int loop_clr_fd(struct loop_device *lo)
@@ -1718,62 +1770,52 @@ static void lo_release(struct gendisk *disk)
 }
 
 /*
- * Ask the backing file for the next data or hole at @pos. ->llseek() moves
- * the file position, and the backing file's position belongs to whoever
- * opened it, so a regular file is asked through a private file on the same
- * path, opened without fsnotify events. A block device is asked through
- * bdev_seek_hole_data(), which has no position to move.
+ * Ask @file, the backing file's lo_seek_file, for the next data or hole at
+ * @pos, in the backing file's bytes; @end is where the device's range ends.
  */
 static loff_t lo_backing_seek_hole_data(struct file *file, loff_t pos,
-					int whence)
+					loff_t end, int whence)
 {
-	struct file *private;
-	loff_t ret;
-
 	if (S_ISBLK(file_inode(file)->i_mode))
-		return bdev_seek_hole_data(file_bdev(file), pos, whence);
-
-	private = dentry_open(&file->f_path,
-			      O_RDONLY | O_LARGEFILE | __FMODE_NONOTIFY,
-			      file->f_cred);
-	if (IS_ERR(private))
-		return -EOPNOTSUPP;	/* cannot ask: the caller says all data */
-	ret = vfs_llseek(private, pos, whence);
-	fput(private);
-	return ret;
+		return bdev_file_seek_hole_data(file, pos, end, whence);
+	/*
+	 * A file system takes no end; most search their extent index. Some
+	 * (NFS, CIFS) write back or wait for the file's dirty pages first.
+	 */
+	return vfs_llseek(file, pos, whence);
 }
 
 static loff_t lo_seek_hole_data(struct gendisk *disk, loff_t offset,
-				int whence)
+				loff_t end, int whence)
 {
 	struct loop_device *lo = disk->private_data;
-	struct file *file;
-	loff_t start, size, eof, ret;
+	struct file *file = NULL;
+	loff_t start = 0, eof, ret;
 
 	/*
-	 * lo_mutex orders us against LOOP_CONFIGURE, LOOP_CLR_FD,
-	 * LOOP_CHANGE_FD and LOOP_SET_STATUS: take a consistent snapshot of
-	 * the binding and a reference to the backing file, and drop the lock
-	 * before the backing file system, which may sleep for long, answers.
+	 * lo_lock gives a consistent snapshot of the backing file to ask and
+	 * lo_offset, against LOOP_CONFIGURE, LOOP_CHANGE_FD, LOOP_SET_STATUS
+	 * and the clearing of the device. Not lo_mutex: those hold it while
+	 * they wait for the device's I/O to drain, and the query must not
+	 * wait for I/O. lo_state is read without lo_mutex: a query racing
+	 * with LOOP_CLR_FD may answer for the binding it replaces, as a query
+	 * issued just before it would.
 	 */
-	ret = mutex_lock_killable(&lo->lo_mutex);
-	if (ret)
-		return ret;
-	size = (loff_t)get_capacity(disk) << SECTOR_SHIFT;
-	if (lo->lo_state != Lo_bound) {
-		/*
-		 * Being torn down after LOOP_CLR_FD: reads fail until the last
-		 * close, so all data. (An unbound device has no size and is
-		 * never asked.)
-		 */
-		mutex_unlock(&lo->lo_mutex);
-		return whence == SEEK_DATA ? offset : size;
+	spin_lock_irq(&lo->lo_lock);
+	if (data_race(lo->lo_state) == Lo_bound && lo->lo_seek_file) {
+		file = get_file(lo->lo_seek_file);
+		start = lo->lo_offset;
 	}
-	file = get_file(lo->lo_backing_file);
-	start = lo->lo_offset;
-	mutex_unlock(&lo->lo_mutex);
+	spin_unlock_irq(&lo->lo_lock);
+	/*
+	 * Not bound, being torn down after LOOP_CLR_FD (reads fail until the
+	 * last close), or the backing file cannot be asked: all data.
+	 */
+	if (!file)
+		return whence == SEEK_DATA ? offset : end;
 
-	ret = lo_backing_seek_hole_data(file, start + offset, whence);
+	ret = lo_backing_seek_hole_data(file, start + offset, start + end,
+					whence);
 	/* The first device sector that does not lie wholly in the file. */
 	eof = round_down(i_size_read(file->f_mapping->host) - start,
 			 SECTOR_SIZE);
@@ -1784,18 +1826,18 @@ static loff_t lo_seek_hole_data(struct gendisk *disk, loff_t offset,
 		 * No data at or after @offset in the backing file. Reads past
 		 * its end fail (it shrank after binding): data, not a hole.
 		 */
-		return whence == SEEK_DATA ? max(offset, eof) : size;
+		return whence == SEEK_DATA ? max(offset, eof) : end;
 	if (ret == -EINVAL || ret == -EOPNOTSUPP || ret == -ESPIPE ||
 	    (ret >= 0 && ret < start + offset))
 		/* The backing file cannot tell, or goes backwards: all data. */
-		return whence == SEEK_DATA ? offset : size;
+		return whence == SEEK_DATA ? offset : end;
 	if (ret < 0)
 		return ret;
 	ret -= start;
 	/* The end of the backing file is a hole for the file, not for us. */
 	if (whence == SEEK_HOLE && ret >= eof)
-		return size;
-	/* Anything at or past the end of the device is clamped by the caller. */
+		return end;
+	/* Anything at or past @end is clamped by the caller. */
 	return ret;
 }
 

@@ -157,14 +157,13 @@ static int linear_iterate_devices(struct dm_target *ti,
 }
 
 static loff_t linear_seek_hole_data(struct dm_target *ti, loff_t offset,
-				    int whence)
+				    loff_t end, int whence)
 {
 	struct linear_c *lc = ti->private;
 
 	return dm_seek_hole_data_bdev(lc->dev->bdev,
 				      (loff_t)lc->start << SECTOR_SHIFT,
-				      (loff_t)ti->len << SECTOR_SHIFT,
-				      offset, whence);
+				      offset, end, whence);
 }
 
 #if IS_ENABLED(CONFIG_FS_DAX)

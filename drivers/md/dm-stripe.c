@@ -459,27 +459,28 @@ static loff_t stripe_seek_start(struct stripe_c *sc, loff_t offset,
 }
 
 static loff_t stripe_seek_hole_data(struct dm_target *ti, loff_t offset,
-				    int whence)
+				    loff_t end, int whence)
 {
 	struct stripe_c *sc = ti->private;
 	loff_t chunk = (loff_t)sc->chunk_size << SECTOR_SHIFT;
-	loff_t width = (loff_t)sc->stripe_width << SECTOR_SHIFT;
-	loff_t best = (loff_t)ti->len << SECTOR_SHIFT;
+	loff_t best = end;
 	unsigned int s;
 
 	for (s = 0; s < sc->stripes; s++) {
 		struct stripe *st = &sc->stripe[s];
+		/* Target range [offset, end) is [pos, send) on stripe s. */
 		loff_t pos = stripe_seek_start(sc, offset, s);
+		loff_t send = stripe_seek_start(sc, end, s);
 		u64 within, row;
 
-		if (pos >= width)
+		if (pos >= send)
 			continue;
 		pos = dm_seek_hole_data_bdev(st->dev->bdev,
 					     (loff_t)st->physical_start << SECTOR_SHIFT,
-					     width, pos, whence);
+					     pos, send, whence);
 		if (pos < 0)
 			return pos;
-		if (pos >= width)
+		if (pos >= send)
 			continue;
 		row = div64_u64_rem(pos, chunk, &within);
 		best = min_t(loff_t, best,

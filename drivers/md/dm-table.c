@@ -19,6 +19,7 @@
 #include <linux/slab.h>
 #include <linux/interrupt.h>
 #include <linux/mutex.h>
+#include <linux/sched/signal.h>
 #include <linux/delay.h>
 #include <linux/atomic.h>
 #include <linux/blk-mq.h>
@@ -1437,97 +1438,97 @@ struct dm_target *dm_table_find_target(struct dm_table *t, sector_t sector)
 
 /*
  * The answer of a target that cannot tell holes from data: all data up to
- * its end.
+ * @end.
  */
-static loff_t dm_seek_all_data(loff_t offset, loff_t len, int whence)
+static loff_t dm_seek_all_data(loff_t offset, loff_t end, int whence)
 {
-	return whence == SEEK_DATA ? offset : len;
+	return whence == SEEK_DATA ? offset : end;
 }
 
 /**
  * dm_table_seek_hole_data - find the next data or hole of a table
  * @t: the table
- * @offset: byte offset in the device, 0 <= @offset < table size
+ * @offset: byte offset in the device, 0 <= @offset < @end
+ * @end: byte offset in the device where the caller's range ends
  * @whence: %SEEK_DATA or %SEEK_HOLE
  *
  * Ask the target holding @offset, and while the answer is "none in this
- * target", the targets after it, so that data and hole runs span target
- * boundaries. Targets without a seek_hole_data hook are all data.
+ * target", the targets after it up to @end, so that data and hole runs span
+ * target boundaries. Targets without a seek_hole_data hook are all data. The
+ * device may be larger than the table for a moment while a table is bound:
+ * I/O past the table fails, so that range is data.
  *
- * Return: the byte offset found, -ENXIO for %SEEK_DATA without data up to
- * the end of the table (the end counts as a hole for %SEEK_HOLE), or a
- * target's negative errno.
+ * Return: the byte offset found, @end if there is none before it, -EINTR on
+ * a fatal signal, or a target's negative errno.
  */
-loff_t dm_table_seek_hole_data(struct dm_table *t, loff_t offset, int whence)
+loff_t dm_table_seek_hole_data(struct dm_table *t, loff_t offset,
+			       loff_t end, int whence)
 {
-	loff_t size = (loff_t)dm_table_get_size(t) << SECTOR_SHIFT;
+	loff_t table_end = (loff_t)dm_table_get_size(t) << SECTOR_SHIFT;
 	struct dm_target *ti;
 	unsigned int i;
 
-	if (offset < 0 || offset >= size)
-		return -ENXIO;
+	if (offset >= table_end)
+		return dm_seek_all_data(offset, end, whence);
 	ti = dm_table_find_target(t, offset >> SECTOR_SHIFT);
 	if (!ti)
-		return -ENXIO;
+		return dm_seek_all_data(offset, end, whence);
 
 	for (i = ti - t->targets; i < t->num_targets; i++) {
-		loff_t begin, len, pos, ret;
+		loff_t begin, tend, pos, ret;
 
 		ti = dm_table_get_target(t, i);
 		begin = (loff_t)ti->begin << SECTOR_SHIFT;
-		len = (loff_t)ti->len << SECTOR_SHIFT;
+		if (begin >= end)
+			return end;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		tend = min((loff_t)ti->len << SECTOR_SHIFT, end - begin);
 		pos = max(offset, begin) - begin;
 		if (ti->type->seek_hole_data)
-			ret = ti->type->seek_hole_data(ti, pos, whence);
+			ret = ti->type->seek_hole_data(ti, pos, tend, whence);
 		else
-			ret = dm_seek_all_data(pos, len, whence);
+			ret = dm_seek_all_data(pos, tend, whence);
 		if (ret < 0)
 			return ret;
-		/* Outside [pos, len] is a target bug; all data is safe. */
-		if (WARN_ON_ONCE(ret < pos || ret > len))
-			ret = dm_seek_all_data(pos, len, whence);
-		if (ret < len)
+		/* Outside [pos, tend] is a target bug; all data is safe. */
+		if (WARN_ON_ONCE(ret < pos || ret > tend))
+			ret = dm_seek_all_data(pos, tend, whence);
+		if (ret < tend)
 			return begin + ret;
 		cond_resched();
 	}
-	return whence == SEEK_DATA ? -ENXIO : size;
+	/* None up to the end of the table, and past it is data. */
+	return whence == SEEK_DATA ? min(table_end, end) : end;
 }
 
 /**
  * dm_seek_hole_data_bdev - answer a target's seek_hole_data from a device
  * @bdev: the underlying device
  * @start: byte offset in @bdev where the target's range starts
- * @len: length of the range in bytes
- * @offset: byte offset in the range to start from, 0 <= @offset < @len
+ * @offset: byte offset in the range to start from, 0 <= @offset < @end
+ * @end: byte offset in the range where the caller's range ends
  * @whence: %SEEK_DATA or %SEEK_HOLE
  *
  * For targets that pass a range of an underlying device through unchanged.
- * The range past the end of a device that shrank fails reads: it is data.
+ * @bdev is searched from @start + @offset to @start + @end, no further. The
+ * range past the end of a device that shrank fails reads: it is data.
+ * @bdev's page cache is not consulted: targets submit bios to @bdev.
  *
- * Return: an offset in [@offset, @len], where @len means "none in this
- * range", or a negative errno.
+ * Return: an offset in [@offset, @end], where @end means "none before @end",
+ * or a negative errno.
  */
 loff_t dm_seek_hole_data_bdev(struct block_device *bdev, loff_t start,
-			      loff_t len, loff_t offset, int whence)
+			      loff_t offset, loff_t end, int whence)
 {
-	loff_t end = bdev_nr_bytes(bdev) - start;
 	loff_t ret;
 
-	if (offset >= end)
-		return dm_seek_all_data(offset, len, whence);
-	ret = bdev_seek_hole_data(bdev, start + offset, whence);
-	if (ret == -ENXIO) {
-		/* No data up to the end of @bdev; past it, reads fail. */
-		end = bdev_nr_bytes(bdev) - start;
-		return whence == SEEK_DATA ? max(offset, min(end, len)) : len;
-	}
+	ret = bdev_seek_hole_data(bdev, start + offset, start + end, whence);
+	if (ret == -ENXIO)	/* @bdev ends before @offset */
+		return dm_seek_all_data(offset, end, whence);
 	if (ret < 0)
 		return ret;
-	ret -= start;
-	/* The end of @bdev counts as a hole for @bdev, not past it. */
-	if (whence == SEEK_HOLE && ret >= end)
-		return len;
-	return min(ret, len);
+	return ret - start;
 }
 EXPORT_SYMBOL_GPL(dm_seek_hole_data_bdev);
 

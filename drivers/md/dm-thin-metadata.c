@@ -14,6 +14,7 @@
 #include <linux/list.h>
 #include <linux/device-mapper.h>
 #include <linux/workqueue.h>
+#include <linux/sched/signal.h>
 
 /*
  *--------------------------------------------------------------------------
@@ -2030,8 +2031,10 @@ static int __find_next_unmapped_block(struct dm_thin_device *td,
 	 * aborted transaction, this would report data over a hole, which is
 	 * allowed; it never reports a hole over a mapped block.)
 	 */
-	if (__highest_block(td, &highest) > 0 &&
-	    td->mapped_blocks == highest + 1)
+	r = __highest_block(td, &highest);
+	if (r < 0)
+		return r;
+	if (r > 0 && td->mapped_blocks == highest + 1)
 		*vblock = highest + 1;
 
 	return 0;
@@ -2067,12 +2070,14 @@ int dm_thin_find_next_block(struct dm_thin_device *td, dm_block_t block,
 			r = __find_next_unmapped_block(td, block, max, first,
 						       vblock);
 		up_read(&pmd->root_lock);
-		if (r || *vblock <= max || max == last)
+		if (r || *vblock <= max || max == last || *vblock > last)
 			return r;
 
 		/* Let writers in; the answer may only move forward. */
 		block = *vblock;
 		first = false;
+		if (fatal_signal_pending(current))
+			return -EINTR;
 		cond_resched();
 	}
 }

@@ -163,7 +163,7 @@ int dm_thin_find_mapped_range(struct dm_thin_device *td,
  * without a lookup per block.  The search for an unmapped block stops past
  * @last: *@vblock > @last means every block up to @last is mapped.  Returns
  * -ENODATA if no block at or after @block is mapped (or unmapped), -EINVAL
- * if the metadata has failed.
+ * if the metadata has failed, -EINTR if a long walk saw a fatal signal.
  */
 int dm_thin_find_next_block(struct dm_thin_device *td, dm_block_t block,
 			    dm_block_t last, bool mapped, dm_block_t *vblock);

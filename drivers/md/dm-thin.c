@@ -22,6 +22,7 @@
 #include <linux/vmalloc.h>
 #include <linux/sort.h>
 #include <linux/rbtree.h>
+#include <linux/sched/signal.h>
 
 #define	DM_MSG_PREFIX	"thin"
 
@@ -4231,6 +4232,8 @@ static int thin_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 			goto bad_origin_dev;
 		}
 		tc->origin_dev = origin_dev;
+		/* Set again by thin_preresume(); known from here on. */
+		tc->origin_size = get_dev_size(origin_dev->bdev);
 	}
 
 	r = dm_get_device(ti, argv[0], dm_table_get_mode(ti->table), &pool_dev);
@@ -4404,8 +4407,14 @@ static int thin_preresume(struct dm_target *ti)
 {
 	struct thin_c *tc = ti->private;
 
-	if (tc->origin_dev)
-		WRITE_ONCE(tc->origin_size, get_dev_size(tc->origin_dev->bdev));
+	if (tc->origin_dev) {
+		sector_t size = get_dev_size(tc->origin_dev->bdev);
+
+		/* A query may read it meanwhile: see thin_origin_end(). */
+		spin_lock_irq(&tc->lock);
+		tc->origin_size = size;
+		spin_unlock_irq(&tc->lock);
+	}
 
 	return 0;
 }
@@ -4509,6 +4518,8 @@ static loff_t thin_seek_block(struct thin_c *tc, loff_t pos, loff_t end,
 	r = dm_thin_find_next_block(tc->td, block, last, mapped, &block);
 	if (r == -ENODATA && mapped)
 		return end;
+	if (r == -EINTR)
+		return r;
 	if (r) {
 		DMERR_LIMIT("%s: dm_thin_find_next_block() failed: error = %d",
 			    __func__, r);
@@ -4521,9 +4532,30 @@ static loff_t thin_seek_block(struct thin_c *tc, loff_t pos, loff_t end,
 }
 
 /*
+ * The end, in bytes, of the range of the external origin that unprovisioned
+ * reads use. thin_preresume() sets the origin's size for I/O, but a query
+ * may run between a table swap and that (dm_resume() may wait for the pool
+ * meanwhile), and the origin may have grown or shrunk since. Past the
+ * origin's current end reads fail (data); below the size I/O uses they read
+ * the origin; so the larger of the two never reports a hole over either.
+ * tc->lock keeps a 64-bit read from tearing against thin_preresume().
+ */
+static loff_t thin_origin_end(struct thin_c *tc)
+{
+	sector_t size;
+
+	spin_lock_irq(&tc->lock);
+	size = tc->origin_size;
+	spin_unlock_irq(&tc->lock);
+
+	return max((loff_t)size << SECTOR_SHIFT,
+		   bdev_nr_bytes(tc->origin_dev->bdev));
+}
+
+/*
  * An unmapped block reads from the external origin below the origin's
  * size (@origin_end, in bytes) and reads zeroes past it, so with an origin
- * an unmapped range is a hole only where the origin has one.
+ * an unmapped range [@pos, @end) is a hole only where the origin has one.
  */
 static loff_t thin_seek_origin(struct thin_c *tc, loff_t origin_end,
 			       loff_t pos, loff_t end, int whence)
@@ -4534,7 +4566,7 @@ static loff_t thin_seek_origin(struct thin_c *tc, loff_t origin_end,
 	if (pos >= origin_end)
 		return whence == SEEK_DATA ? end : pos;
 
-	ret = dm_seek_hole_data_bdev(tc->origin_dev->bdev, 0, origin_end, pos,
+	ret = dm_seek_hole_data_bdev(tc->origin_dev->bdev, 0, pos, origin_end,
 				     whence);
 	if (ret < 0 || ret < origin_end)
 		return ret;
@@ -4545,23 +4577,25 @@ static loff_t thin_seek_origin(struct thin_c *tc, loff_t origin_end,
 /*
  * Only metadata is read here, with the pool metadata's root_lock held for
  * reading by each lookup, as for the lookups of the I/O path; the lookups
- * may sleep.  The live table pins this target, its pool and thin device.
- * The answer may be stale by the time it is returned, as for a file.
+ * may sleep, but nothing waits for data I/O, so a suspended pool or thin
+ * device, or a pool out of data space, still answers.  The live table pins
+ * this target, its pool and thin device.  The answer may be stale by the
+ * time it is returned, as for a file.
  */
 static loff_t thin_seek_hole_data(struct dm_target *ti, loff_t offset,
-				  int whence)
+				  loff_t end, int whence)
 {
 	struct thin_c *tc = ti->private;
-	loff_t len = (loff_t)ti->len << SECTOR_SHIFT;
-	/* thin_preresume() may change it while this runs. */
-	loff_t origin_end = (loff_t)READ_ONCE(tc->origin_size) << SECTOR_SHIFT;
+	loff_t origin_end = 0;
 	loff_t pos = offset, next;
 
 	if (get_pool_mode(tc->pool) == PM_FAIL)
 		return -EIO;
+	if (tc->origin_dev)
+		origin_end = thin_origin_end(tc);
 
 	if (whence == SEEK_DATA) {
-		next = thin_seek_block(tc, pos, len, true);
+		next = thin_seek_block(tc, pos, end, true);
 		if (next <= pos || !tc->origin_dev)
 			return next;
 
@@ -4570,11 +4604,11 @@ static loff_t thin_seek_hole_data(struct dm_target *ti, loff_t offset,
 	}
 
 	for (;;) {
-		pos = thin_seek_block(tc, pos, len, false);
-		if (pos < 0 || pos == len || !tc->origin_dev)
+		pos = thin_seek_block(tc, pos, end, false);
+		if (pos < 0 || pos == end || !tc->origin_dev)
 			return pos;
 
-		next = thin_seek_block(tc, pos, len, true);
+		next = thin_seek_block(tc, pos, end, true);
 		if (next < 0)
 			return next;
 
@@ -4582,8 +4616,10 @@ static loff_t thin_seek_hole_data(struct dm_target *ti, loff_t offset,
 		pos = thin_seek_origin(tc, origin_end, pos, next, SEEK_HOLE);
 		if (pos < next)
 			return pos;
-		if (pos == len)
-			return len;
+		if (pos == end)
+			return end;
+		if (fatal_signal_pending(current))
+			return -EINTR;
 		cond_resched();
 	}
 }

@@ -67,9 +67,9 @@ static void zero_io_hints(struct dm_target *ti, struct queue_limits *limits)
 
 /* Reads return zeros: the whole target is a hole. */
 static loff_t zero_seek_hole_data(struct dm_target *ti, loff_t offset,
-				  int whence)
+				  loff_t end, int whence)
 {
-	return whence == SEEK_DATA ? (loff_t)ti->len << SECTOR_SHIFT : offset;
+	return whence == SEEK_DATA ? end : offset;
 }
 
 static struct target_type zero_target = {

@@ -3719,25 +3719,48 @@ static const struct pr_ops dm_pr_ops = {
 };
 
 /*
+ * The most bytes one SEEK_DATA/SEEK_HOLE step searches with the live table
+ * held: a suspend or a table swap waits for the steps running, not for a
+ * walk across a whole device.
+ */
+#define DM_SEEK_STEP_BYTES	(1LL << 30)
+
+/*
  * SEEK_DATA and SEEK_HOLE are metadata queries: they answer from the live
  * table even while the device is suspended, and neither fail with -EAGAIN
- * nor wait for resume. The SRCU read side keeps the table alive: a suspend or
- * a table swap waits in synchronize_srcu() for queries already running, as
- * for ioctls. We take no other dm lock; the caller's open keeps md alive.
+ * nor wait for resume. The SRCU read side keeps the table alive for one
+ * step; a suspend or a table swap waits in synchronize_srcu() for the
+ * steps already running, as for ioctls. A later step may see a newer
+ * table: the answer is advisory. We take no other dm lock; the caller's
+ * open keeps md alive.
  */
 static loff_t dm_blk_seek_hole_data(struct gendisk *disk, loff_t offset,
-				    int whence)
+				    loff_t end, int whence)
 {
 	struct mapped_device *md = disk->private_data;
-	struct dm_table *map;
-	int srcu_idx;
-	loff_t ret = -ENXIO;	/* no table: answer like an empty device */
+	loff_t pos = offset;
 
-	map = dm_get_live_table(md, &srcu_idx);
-	if (map)
-		ret = dm_table_seek_hole_data(map, offset, whence);
-	dm_put_live_table(md, srcu_idx);
-	return ret;
+	for (;;) {
+		loff_t step_end = end - pos > DM_SEEK_STEP_BYTES ?
+				  pos + DM_SEEK_STEP_BYTES : end;
+		struct dm_table *map;
+		int srcu_idx;
+		loff_t ret;
+
+		map = dm_get_live_table(md, &srcu_idx);
+		/* No table: as for I/O, which fails, all data. */
+		ret = whence == SEEK_DATA ? pos : step_end;
+		if (map)
+			ret = dm_table_seek_hole_data(map, pos, step_end,
+						      whence);
+		dm_put_live_table(md, srcu_idx);
+		if (ret < 0 || ret < step_end || step_end == end)
+			return ret;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+		pos = step_end;
+	}
 }
 
 static const struct block_device_operations dm_blk_dops = {

@@ -57,7 +57,8 @@ struct dm_io;
 void dm_table_event_callback(struct dm_table *t,
 			     void (*fn)(void *), void *context);
 struct dm_target *dm_table_find_target(struct dm_table *t, sector_t sector);
-loff_t dm_table_seek_hole_data(struct dm_table *t, loff_t offset, int whence);
+loff_t dm_table_seek_hole_data(struct dm_table *t, loff_t offset,
+			       loff_t end, int whence);
 bool dm_table_has_no_data_devices(struct dm_table *table);
 bool dm_table_is_wildcard(struct dm_table *t);
 int dm_calculate_queue_limits(struct dm_table *table,

@@ -1562,20 +1562,21 @@ struct block_device_operations {
 			enum blk_unique_id id_type);
 	/*
 	 * @seek_hole_data: find the first data (%SEEK_DATA) or hole
-	 * (%SEEK_HOLE) byte at or after @offset, in bytes of the whole disk.
+	 * (%SEEK_HOLE) byte in [@offset, @end), in bytes of the whole disk.
 	 *
 	 * A hole is a range that reads back as zeros: the driver may report
 	 * data where zeros would be read, never a hole over anything else.
 	 * Called through bdev_seek_hole_data(), which translates partitions,
-	 * in process context with 0 <= @offset < capacity; may sleep.
-	 * Returns an offset >= @offset, where an offset at or past the
-	 * capacity means "none before the end" and is clamped by the caller;
-	 * -ENXIO for %SEEK_DATA with no data up to the end; or a negative
-	 * errno such as -EIO when the driver cannot tell. Without this
-	 * operation the whole disk is data.
+	 * in process context with 0 <= @offset < @end <= capacity; may sleep
+	 * on metadata, but never waits for I/O on the disk's data path, and
+	 * does not search past @end.  A long search yields the CPU and stops
+	 * with -EINTR on a fatal signal.  Returns an offset >= @offset, where
+	 * @end or more means "none before @end"; or a negative errno such as
+	 * -EIO when the driver cannot tell.  Without this operation the whole
+	 * disk is data.
 	 */
 	loff_t (*seek_hole_data)(struct gendisk *disk, loff_t offset,
-				 int whence);
+				 loff_t end, int whence);
 	struct module *owner;
 	const struct pr_ops *pr_ops;
 
@@ -1696,7 +1697,9 @@ unsigned int block_size(struct block_device *bdev);
 void invalidate_bdev(struct block_device *bdev);
 int sync_blockdev(struct block_device *bdev);
 loff_t bdev_seek_hole_data(struct block_device *bdev, loff_t offset,
-			   int whence);
+			   loff_t end, int whence);
+loff_t bdev_file_seek_hole_data(struct file *bdev_file, loff_t offset,
+				loff_t end, int whence);
 int sync_blockdev_range(struct block_device *bdev, loff_t lstart, loff_t lend);
 int sync_blockdev_nowait(struct block_device *bdev);
 void sync_bdevs(bool wait);

@@ -143,20 +143,24 @@ typedef void (*dm_io_hints_fn) (struct dm_target *ti,
 typedef int (*dm_busy_fn) (struct dm_target *ti);
 
 /*
- * Find the first data (SEEK_DATA) or hole (SEEK_HOLE) byte at or after
- * @offset, in bytes from the start of the target, 0 <= @offset < target
- * length. A hole must read back as zeros; reporting data is always allowed.
+ * Find the first data (SEEK_DATA) or hole (SEEK_HOLE) byte in
+ * [@offset, @end), in bytes from the start of the target,
+ * 0 <= @offset < @end <= target length. A hole must read back as zeros;
+ * reporting data is always allowed. @end is where the caller's range ends:
+ * neither the target nor the devices under it are searched past it.
  *
  * Returns:
- *  < 0 : error, such as -EIO when the target's metadata cannot be read
- * >= 0 : an offset in [@offset, target length]; the target length means
- *        "none in this target" and dm core goes on with the next target
+ *  < 0 : error, such as -EIO when the target's metadata cannot be read, or
+ *        -EINTR when a long search saw a fatal signal
+ * >= 0 : an offset in [@offset, @end]; @end means "none before @end" and
+ *        dm core goes on with the next target
  *
  * Targets without this hook are all data. dm core calls it with the live
- * table held, in process context; it may sleep.
+ * table held, in process context; it may sleep on metadata, but must not
+ * wait for I/O on the data path (the device may be suspended).
  */
 typedef loff_t (*dm_seek_hole_data_fn) (struct dm_target *ti, loff_t offset,
-					 int whence);
+					 loff_t end, int whence);
 
 /*
  * Returns:
@@ -196,7 +200,7 @@ int dm_get_device(struct dm_target *ti, const char *path, blk_mode_t mode,
 void dm_put_device(struct dm_target *ti, struct dm_dev *d);
 
 loff_t dm_seek_hole_data_bdev(struct block_device *bdev, loff_t start,
-			      loff_t len, loff_t offset, int whence);
+			      loff_t offset, loff_t end, int whence);
 
 /*
  * Helper function for getting devices

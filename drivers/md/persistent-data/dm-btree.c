@@ -11,6 +11,7 @@
 
 #include <linux/export.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/device-mapper.h>
 
 #define DM_MSG_PREFIX "btree"
@@ -1733,6 +1734,10 @@ static int dm_btree_find_next_absent_single(struct dm_btree_info *info,
 			/* The run reaches the greatest key there is. */
 			dm_btree_cursor_end(&c);
 			return -ENODATA;
+		}
+		if (fatal_signal_pending(current)) {
+			r = -EINTR;
+			break;
 		}
 		r = dm_btree_cursor_next(&c);
 		/* Only a corrupt tree has an empty leaf besides the root. */

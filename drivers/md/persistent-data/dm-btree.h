@@ -125,7 +125,8 @@ int dm_btree_lookup_next(struct dm_btree_info *info, dm_block_t root,
  * the caller may go on from there.  O(ln(n)) plus one block read for each
  * further leaf the run crosses: a leaf whose keys all continue the run costs
  * one comparison.  May sleep.  Returns -ENODATA if an upper level key is
- * missing or no key after that given is absent.
+ * missing or no key after that given is absent, -EINTR if the walk saw a
+ * fatal signal.
  */
 int dm_btree_find_next_absent_key(struct dm_btree_info *info, dm_block_t root,
 				  uint64_t *keys, uint64_t max_key,
