@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "fixtures.h"
+#include "liveness.h"
 
 namespace seektest {
 namespace {
@@ -250,6 +251,106 @@ TEST_F(DmMap, SuspendedDeviceAnswersPromptlyFromLiveTable)
 		EXPECT_EQ(w.map, expected_map(t));
 	}
 	dm.resume();
+}
+
+// A buffered write into a suspended device stays in its page cache until
+// resume. The query must neither write it back (that waits for resume) nor
+// miss it: the page is data. After resume and fsync it is in the backing
+// file, where the ground truth sees it.
+TEST_F(DmMap, SuspendedDeviceWithDirtyPageAnswersAndCountsItAsData)
+{
+	Disk a(4 * MiB, {{64 * KiB, 4 * KiB}, {3 * MiB, 8 * KiB}});
+	std::vector<Target> t = {{Target::Linear, 4 * MiB, {&a}, 0}};
+	const int64_t size = 4 * MiB, page = 1 * MiB; // a hole of the disk
+	const ExtentMap page_map = {{page, page + 4 * KiB}};
+	DmDevice dm(table_text(t));
+	UniqueFd fd = open_or_throw(dm.path(), O_RDWR);
+	ExtentMap want = expected_map(t);
+	ASSERT_EQ(seekmap::window(want, page, page + 4 * KiB), ExtentMap{});
+	want.push_back(page_map[0]);
+	want = seekmap::normalize(want);
+
+	std::future<seekmap::Walk> walk;
+	dm.suspend();
+	ScopeExit resume([&] { dm.resume(); }); // before the walk is waited for
+	write_page(fd.get(), page);
+	walk = async_walk(fd.get(), size);
+	if (AnswersWithin(walk, "walk of the suspended device with a dirty page")) {
+		seekmap::Walk w = walk.get();
+		EXPECT_EQ(w.error, "");
+		EXPECT_EQ(w.map, want)
+			<< "while suspended: map " << seekmap::to_string(w.map)
+			<< "\nexpected backing map plus the dirty page "
+			<< seekmap::to_string(want);
+	}
+	resume.run();
+	ASSERT_EQ(fsync(fd.get()), 0) << strerror(errno);
+	EXPECT_EQ(seekmap::window(a.map(), page, page + 4 * KiB),
+		  (ExtentMap{{0, 4 * KiB}}))
+		<< "the page did not reach the backing file";
+	EXPECT_EQ(expected_map(t), want);
+	ExpectMap(fd.get(), size, expected_map(t));
+}
+
+// A write error belongs to fsync. A query that wrote the dirty page back
+// first would fail with the write's EIO; it must answer instead (the error
+// target is all data anyway), and fsync must still report the error.
+TEST_F(DmMap, QueryLeavesWritebackErrorsToFsync)
+{
+	Disk a(2 * MiB, {{512 * KiB, 4 * KiB}});
+	std::vector<Target> t = {{Target::Linear, 2 * MiB, {&a}, 0},
+				 {Target::Error, 1 * MiB}};
+	const int64_t size = 3 * MiB;
+	DmDevice dm(table_text(t));
+	UniqueFd fd = open_or_throw(dm.path(), O_RDWR);
+	write_page(fd.get(), 2 * MiB + 256 * KiB); // into the error target
+	EXPECT_EQ(seekmap::seek(fd.get(), 0, SEEK_DATA), 512 * KiB)
+		<< "SEEK_DATA(0) over a dirty page that cannot be written";
+	EXPECT_EQ(seekmap::seek(fd.get(), 0, SEEK_HOLE), 0)
+		<< "SEEK_HOLE(0) over a dirty page that cannot be written";
+	ExpectMap(fd.get(), size, expected_map(t));
+	errno = 0;
+	EXPECT_EQ(fsync(fd.get()), -1) << "fsync lost the write error";
+	EXPECT_EQ(errno, EIO) << strerror(errno);
+}
+
+// dm reads a loop device with bios, below the loop device's page cache. A
+// page written through the loop node and not yet written back is not what
+// the dm device reads (it reads zeros there): it is no data of the dm
+// device, and the query must not write it back either. After fsync of the
+// loop device the page is in the file and in the dm device's map.
+TEST_F(DmMap, LowerDevicePageCacheIsNeitherFlushedNorConsulted)
+{
+	// The page must stay dirty: no flusher wake-up (an hour away). Not 0,
+	// which wakes the flusher at once, and the flusher writes the first
+	// dirty page of a device back as over its (still zero) share of the
+	// background threshold.
+	ScopedSysValue no_flusher("/proc/sys/vm/dirty_writeback_centisecs",
+				  "360000");
+	Disk a(4 * MiB, {{0, 64 * KiB}, {3 * MiB, 4 * KiB}});
+	std::vector<Target> t = {{Target::Linear, 4 * MiB, {&a}, 0}};
+	const int64_t size = 4 * MiB, page = 2 * MiB; // a hole of the disk
+	DmDevice dm(table_text(t));
+	UniqueFd fd = open_or_throw(dm.path(), O_RDONLY);
+	const ExtentMap file_before = a.map();
+	ASSERT_EQ(seekmap::window(file_before, page, page + 4 * KiB), ExtentMap{});
+
+	write_page(a.loop.fd(), page);
+	{
+		SCOPED_TRACE("dirty page in the loop device's page cache");
+		ExpectMap(fd.get(), size, file_before);
+	}
+	EXPECT_EQ(a.map(), file_before)
+		<< "the query wrote the loop device's dirty page back: file map "
+		<< seekmap::to_string(a.map());
+
+	ASSERT_EQ(fsync(a.loop.fd()), 0) << strerror(errno);
+	ExtentMap after = expected_map(t);
+	EXPECT_EQ(seekmap::window(after, page, page + 4 * KiB),
+		  (ExtentMap{{0, 4 * KiB}}))
+		<< "fsync of the loop device did not write the page";
+	SCOPED_TRACE("after fsync of the loop device");
+	ExpectMap(fd.get(), size, after);
 }
 
 struct StripeCase {

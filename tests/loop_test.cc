@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "fixtures.h"
+#include "liveness.h"
 
 namespace seektest {
 namespace {
@@ -261,8 +262,10 @@ TEST_F(LoopMap, BufferedWritesThroughTheDeviceShowAtOnce)
 	ExpectMap(loop.fd(), 4 * MiB, {{1 * MiB, 1 * MiB + 4 * KiB}});
 }
 
-// Loop over a loop device writes into the lower device's page cache: the
-// stacked query must see those pages too.
+// Loop over a loop device reads through the lower device's page cache: the
+// stacked query must see the pages written there too. The upper device's
+// own dirty pages are not written back by a query, so the lower device
+// sees them only once the upper one is synced.
 TEST_F(LoopMap, LoopOverLoopSeesBufferedWritesOfBothLayers)
 {
 	SparseFile f(4 * MiB);
@@ -276,7 +279,51 @@ TEST_F(LoopMap, LoopOverLoopSeesBufferedWritesOfBothLayers)
 	ExtentMap want = {{2 * MiB, 2 * MiB + 4 * KiB},
 			  {3 * MiB, 3 * MiB + 4 * KiB}};
 	ExpectMap(upper.fd(), 4 * MiB, want);
+	ExpectMap(lower.fd(), 4 * MiB, {{3 * MiB, 3 * MiB + 4 * KiB}});
+	ASSERT_EQ(fsync(upper.fd()), 0);
 	ExpectMap(lower.fd(), 4 * MiB, want);
+}
+
+// A loop device over a file on a frozen file system, with a dirty page in
+// the loop device's page cache: writing it back would wait for the thaw
+// (loop writes it into the frozen file system). The query must answer
+// without that, with the page as data, and after the thaw and fsync the
+// page is in the backing file.
+TEST_F(LoopMap, FrozenBackingFileSystemAnswersOverDirtyPage)
+{
+	SparseFile image(64 * MiB);
+	run_or_throw("mkfs.ext4 -q -F -b 4096 -E nodiscard " + image.path());
+	LoopDevice fsdev(image.path());
+	TempMount mnt(fsdev.path(), "ext4");
+	SparseFile f(8 * MiB, mnt.dir());
+	f.write(0, 64 * KiB);
+	f.write(5 * MiB, 8 * KiB);
+	ASSERT_EQ(fsync(f.fd()), 0) << strerror(errno);
+	LoopDevice loop(f.path());
+	const int64_t size = loop.size(), page = 2 * MiB; // a hole of the file
+	ExtentMap want = expected_loop_map(f, {}, size);
+	ASSERT_EQ(seekmap::window(want, page, page + 4 * KiB), ExtentMap{})
+		<< seekmap::to_string(want);
+	want.push_back({page, page + 4 * KiB});
+	want = seekmap::normalize(want);
+	write_page(loop.fd(), page);
+
+	std::future<seekmap::Walk> walk;
+	FrozenFs frozen(mnt.dir()); // thawed before the walk is waited for
+	walk = async_walk(loop.fd(), size);
+	if (AnswersWithin(walk, "walk of a loop device on a frozen file system")) {
+		seekmap::Walk w = walk.get();
+		EXPECT_EQ(w.error, "");
+		EXPECT_EQ(w.map, want)
+			<< "while frozen: map " << seekmap::to_string(w.map)
+			<< "\nexpected file map plus the dirty page "
+			<< seekmap::to_string(want);
+	}
+	frozen.thaw();
+	ASSERT_EQ(fsync(loop.fd()), 0) << strerror(errno);
+	EXPECT_EQ(expected_loop_map(f, {}, size), want)
+		<< "after fsync, the file map is not the old one plus the page";
+	ExpectMap(loop.fd(), size, expected_loop_map(f, {}, size));
 }
 
 } // namespace

@@ -16,11 +16,15 @@
 #include <linux/fs.h>
 #include <memory>
 #include <random>
+#include <spawn.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <thread>
 #include <tinyxml2.h>
 #include <unistd.h>
 
+#include "liveness.h"
 #include "thin_fixtures.h"
 
 namespace seektest {
@@ -339,7 +343,146 @@ TEST_F(ThinOrigin, ReadOnlyPoolReadsZeroesPastTheOrigin)
 	ExpectMap(thin.fd(), thin.size(), want);
 }
 
+// dmsetup resume swaps the loaded table in and then waits while the pool's
+// suspend holds its thin devices internally suspended: until the pool
+// resumes, the new table is live but its preresume has not run. A thin
+// device whose new table has an external origin must already answer with
+// the origin's map.
+TEST_F(ThinOrigin, AnswersWhileResumeWaitsBeforePreresume)
+{
+	const int64_t size = 8 * MiB;
+	Origin origin(4 * MiB, {{0, 4 * MiB}});
+	ThinPool pool(64 * KiB);
+	// Live first without the origin, so that `dmsetup table` tells which
+	// table is live: it names the origin's device only in the new one.
+	ThinDevice thin(pool, 0, size);
+	ASSERT_EQ(seekmap::seek(thin.fd(), 0, SEEK_DATA), -ENXIO);
+	const ExtentMap want = origin.expected({}, size);
+	ASSERT_EQ(want, (ExtentMap{{0, 4 * MiB}}));
+	struct stat st;
+	ASSERT_EQ(stat(origin.loop.path().c_str(), &st), 0);
+	const std::string origin_dev = " " + std::to_string(major(st.st_rdev)) +
+				       ":" + std::to_string(minor(st.st_rdev)) +
+				       "\n"; // the table's last argument
+	const std::string name = thin.dm().name();
+
+	thin.dm().suspend();
+	run_or_throw("dmsetup load " + name, thin.table(origin.loop.path()));
+	pool.dm().suspend();
+	const char *argv[] = {"dmsetup", "resume", name.c_str(), nullptr};
+	pid_t resumer = -1;
+	ASSERT_EQ(posix_spawnp(&resumer, "dmsetup", nullptr, nullptr,
+			       const_cast<char **>(argv), environ), 0);
+	std::future<std::pair<int64_t, seekmap::Walk>> query;
+	// Before the query is waited for: resume the pool, which lets the
+	// thin device's resume finish, and reap it.
+	int resumer_status = -1;
+	ScopeExit finish_resume([&] {
+		ScopeExit reap([&] { resumer_status = reap_child(resumer); });
+		pool.dm().resume();
+	});
+
+	bool swapped = false;
+	std::string info, table;
+	for (int i = 0; i < 200 && !swapped; i++) {
+		info = run_output("dmsetup info " + name);
+		table = run_output("dmsetup table " + name);
+		swapped = info.find("INACTIVE") == std::string::npos &&
+			  table.find(origin_dev) != std::string::npos;
+		if (!swapped)
+			std::this_thread::sleep_for(std::chrono::milliseconds(100));
+	}
+	ASSERT_TRUE(swapped) << "the new table never went live:\n" << info
+			     << table;
+	ASSERT_NE(info.find("SUSPENDED"), std::string::npos)
+		<< "the resume did not wait for the pool:\n" << info;
+	ASSERT_EQ(waitpid(resumer, nullptr, WNOHANG), 0)
+		<< "dmsetup resume ended while the pool was suspended";
+
+	query = std::async(std::launch::async, [fd = thin.fd(), size] {
+		int64_t data = seekmap::seek(fd, 0, SEEK_DATA);
+		return std::make_pair(data, seekmap::walk(fd, size));
+	});
+	if (AnswersWithin(query, "query while the resume waits for the pool")) {
+		auto [data, w] = query.get();
+		EXPECT_EQ(data, 0) << "SEEK_DATA(0) before preresume ran";
+		EXPECT_EQ(w.error, "");
+		EXPECT_EQ(w.map, want)
+			<< "before preresume: map " << seekmap::to_string(w.map)
+			<< "\nexpected the origin's " << seekmap::to_string(want);
+	}
+	finish_resume.run();
+	ASSERT_TRUE(resumer_status != -1 && WIFEXITED(resumer_status) &&
+		    WEXITSTATUS(resumer_status) == 0)
+		<< "dmsetup resume failed or did not end after the pool resumed";
+	ExpectMap(thin.fd(), size, want);
+}
+
 class ThinPoolMode : public DeviceTest {};
+
+// A pool that is out of data space and queues the writes that need a new
+// block (no error_if_no_space, no timeout): a page of the thin device
+// stays under writeback. The query must not wait for it, and the page is
+// data. Failing the queued write (a reload with error_if_no_space) ends
+// the wait of the old kernel.
+TEST_F(ThinPoolMode, QueueingOutOfSpacePoolAnswersOverPageUnderWriteback)
+{
+	const int64_t bs = 64 * KiB, page = 40 * bs + 8 * KiB;
+	ScopedSysValue queue_forever(
+		"/sys/module/dm_thin_pool/parameters/no_space_timeout", "0");
+	ThinPool pool(bs, 8 * bs);
+	ThinDevice thin(pool, 0, 16 * MiB);
+	for (int b = 0; b < 8; b++)
+		thin.write(2 * b * bs, bs);
+	const ExtentMap prov = blocks(bs, {{0, 1}, {2, 1}, {4, 1}, {6, 1},
+					   {8, 1}, {10, 1}, {12, 1}, {14, 1}});
+	ASSERT_EQ(thin.provisioned(), prov);
+	ExtentMap want = prov;
+	want.push_back({page, page + 4 * KiB});
+	want = seekmap::normalize(want);
+
+	write_page(thin.fd(), page);
+	std::future<int> writeback;
+	std::future<seekmap::Walk> walk;
+	// Before the futures are waited for: fail the queued write.
+	ScopeExit fail_queued([&] {
+		pool.dm().reload(pool.table({"error_if_no_space"}));
+	});
+	writeback = std::async(std::launch::async, [fd = thin.fd(), page] {
+		return sync_file_range(fd, page, 4 * KiB,
+				       SYNC_FILE_RANGE_WRITE) ? errno : 0;
+	});
+	ASSERT_TRUE(AnswersWithin(writeback, "sync_file_range"));
+	ASSERT_EQ(writeback.get(), 0);
+	std::string status;
+	for (int i = 0; i < 300; i++) {
+		status = pool.status();
+		if (status.find("out_of_data_space") != std::string::npos)
+			break;
+		std::this_thread::sleep_for(std::chrono::milliseconds(100));
+	}
+	ASSERT_NE(status.find("out_of_data_space"), std::string::npos) << status;
+
+	walk = async_walk(thin.fd(), thin.size());
+	if (AnswersWithin(walk, "walk over a page under writeback to a "
+				"queueing out-of-space pool")) {
+		seekmap::Walk w = walk.get();
+		EXPECT_EQ(w.error, "");
+		EXPECT_EQ(w.map, want)
+			<< "while the write is queued: map "
+			<< seekmap::to_string(w.map)
+			<< "\nexpected provisioned plus the page "
+			<< seekmap::to_string(want);
+		ExpectHolesReadZero(thin.fd(), thin.size(), w.map);
+	}
+	fail_queued.run();
+	EXPECT_NE(fsync(thin.fd()), 0) << "the queued write did not fail";
+	EXPECT_EQ(thin.provisioned(), prov);
+	// The page the write failed for may stay cached: drop the cache to
+	// read what the device holds.
+	ASSERT_EQ(ioctl(thin.fd(), BLKFLSBUF, 0), 0) << strerror(errno);
+	ExpectMap(thin.fd(), thin.size(), prov);
+}
 
 TEST_F(ThinPoolMode, ReadOnlyPoolStillAnswers)
 {
