@@ -626,6 +626,34 @@ static bool bdev_cache_folio_busy(struct xa_state *xas, void *entry,
 }
 
 /*
+ * The most entries bdev_cache_next_folio() passes under one RCU read side.
+ */
+#define BDEV_CACHE_SCAN_ENTRIES	4096
+
+/*
+ * The index of the first folio of @mapping from @index to @last, skipping
+ * shadow entries; ULONG_MAX if there is none. After BDEV_CACHE_SCAN_ENTRIES
+ * shadows, the index reached, which the caller then counts as data.
+ */
+static pgoff_t bdev_cache_next_folio(struct address_space *mapping,
+				     pgoff_t index, pgoff_t last)
+{
+	XA_STATE(xas, &mapping->i_pages, index);
+	unsigned int n = 0;
+	void *entry;
+
+	rcu_read_lock();
+	xas_for_each(&xas, entry, last) {
+		if (xas_retry(&xas, entry))
+			continue;
+		if (!xa_is_value(entry) || ++n == BDEV_CACHE_SCAN_ENTRIES)
+			break;
+	}
+	rcu_read_unlock();
+	return entry ? xas.xa_index : ULONG_MAX;
+}
+
+/*
  * The first byte at or after @pos, and below @end, of a folio of @mapping
  * that is dirty or under writeback (any folio if @any); @end if there is
  * none.
@@ -637,7 +665,8 @@ static loff_t bdev_cache_next_busy(struct address_space *mapping,
 	pgoff_t index = pos >> PAGE_SHIFT, wb = index;
 
 	if (any) {
-		if (!xa_find(&mapping->i_pages, &index, last, XA_PRESENT))
+		index = bdev_cache_next_folio(mapping, index, last);
+		if (index == ULONG_MAX)
 			return end;
 	} else {
 		if (!xa_find(&mapping->i_pages, &index, last,

@@ -321,12 +321,14 @@ TEST_F(DmMap, QueryLeavesWritebackErrorsToFsync)
 // loop device the page is in the file and in the dm device's map.
 TEST_F(DmMap, LowerDevicePageCacheIsNeitherFlushedNorConsulted)
 {
-	// The page must stay dirty: no flusher wake-up (an hour away). Not 0,
-	// which wakes the flusher at once, and the flusher writes the first
-	// dirty page of a device back as over its (still zero) share of the
-	// background threshold.
+	// The page must stay dirty: the flusher writes the first dirty page of
+	// a device back at its next periodic wake-up, as over its (still zero)
+	// share of the background threshold. Move that wake-up an hour away;
+	// changing the value wakes every flusher once, so let that pass
+	// (sync) before the page is dirtied.
 	ScopedSysValue no_flusher("/proc/sys/vm/dirty_writeback_centisecs",
 				  "360000");
+	sync();
 	Disk a(4 * MiB, {{0, 64 * KiB}, {3 * MiB, 4 * KiB}});
 	std::vector<Target> t = {{Target::Linear, 4 * MiB, {&a}, 0}};
 	const int64_t size = 4 * MiB, page = 2 * MiB; // a hole of the disk

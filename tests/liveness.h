@@ -139,7 +139,7 @@ public:
 		// A loop device over a file in it lets go of the file as its
 		// last opener closes it; allow a moment for that.
 		for (int i = 0; umount(dir_.c_str()) != 0; i++) {
-			if (errno != EBUSY || i == 100) {
+			if (errno != EBUSY || i == 400) {
 				fprintf(stderr, "could not unmount %s: %s\n",
 					dir_.c_str(), strerror(errno));
 				umount2(dir_.c_str(), MNT_DETACH);

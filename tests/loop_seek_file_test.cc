@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fixtures.h"
+#include "liveness.h"
 
 namespace seektest {
 namespace {
@@ -109,9 +110,10 @@ TEST_F(LoopSeekFile, AnswersWhenNoFileCanBeOpened)
 			}
 			_exit(0);
 		}
-		int status = 0;
-		ASSERT_EQ(waitpid(pid, &status, 0), pid);
-		ASSERT_TRUE(WIFEXITED(status)) << "child status " << status;
+		int status = reap_child(pid);
+		ASSERT_TRUE(status != -1 && WIFEXITED(status))
+			<< "child status " << status << " (-1: killed after "
+			<< kAnswerBound.count() << " s)";
 		EXPECT_EQ(WEXITSTATUS(status), 0)
 			<< "1: the map differs (all data: a query that opened a "
 			   "file failed), 2: a malformed answer, 3/4: setup";

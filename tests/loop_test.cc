@@ -268,6 +268,11 @@ TEST_F(LoopMap, BufferedWritesThroughTheDeviceShowAtOnce)
 // sees them only once the upper one is synced.
 TEST_F(LoopMap, LoopOverLoopSeesBufferedWritesOfBothLayers)
 {
+	// The upper page must stay dirty until the fsync below: no periodic
+	// flusher wake-up meanwhile (see DmMap.LowerDevicePageCache...).
+	ScopedSysValue no_flusher("/proc/sys/vm/dirty_writeback_centisecs",
+				  "360000");
+	sync();
 	SparseFile f(4 * MiB);
 	LoopDevice lower(f.path());
 	LoopDevice upper(lower.path());

@@ -366,21 +366,30 @@ TEST_F(ThinOrigin, AnswersWhileResumeWaitsBeforePreresume)
 				       "\n"; // the table's last argument
 	const std::string name = thin.dm().name();
 
+	pid_t resumer = -1;
+	int resumer_status = -1;
+	bool pool_suspended = false;
+	std::future<std::pair<int64_t, seekmap::Walk>> query;
+	// Before the query is waited for, and whatever failed: resume the
+	// pool, which lets the thin device's resume finish, and reap it (or
+	// resume the thin device if the resume never started).
+	ScopeExit finish_resume([&] {
+		ScopeExit reap([&] {
+			if (resumer != -1)
+				resumer_status = reap_child(resumer);
+			else
+				thin.dm().resume();
+		});
+		if (pool_suspended)
+			pool.dm().resume();
+	});
 	thin.dm().suspend();
 	run_or_throw("dmsetup load " + name, thin.table(origin.loop.path()));
 	pool.dm().suspend();
+	pool_suspended = true;
 	const char *argv[] = {"dmsetup", "resume", name.c_str(), nullptr};
-	pid_t resumer = -1;
 	ASSERT_EQ(posix_spawnp(&resumer, "dmsetup", nullptr, nullptr,
 			       const_cast<char **>(argv), environ), 0);
-	std::future<std::pair<int64_t, seekmap::Walk>> query;
-	// Before the query is waited for: resume the pool, which lets the
-	// thin device's resume finish, and reap it.
-	int resumer_status = -1;
-	ScopeExit finish_resume([&] {
-		ScopeExit reap([&] { resumer_status = reap_child(resumer); });
-		pool.dm().resume();
-	});
 
 	bool swapped = false;
 	std::string info, table;
@@ -478,6 +487,18 @@ TEST_F(ThinPoolMode, QueueingOutOfSpacePoolAnswersOverPageUnderWriteback)
 	fail_queued.run();
 	EXPECT_NE(fsync(thin.fd()), 0) << "the queued write did not fail";
 	EXPECT_EQ(thin.provisioned(), prov);
+	{
+		// The page whose write failed is clean now, but still cached,
+		// and reads return it although the device never got it: it
+		// must not be reported as a hole.
+		SCOPED_TRACE("after the failed write-back, with the page cached");
+		seekmap::Walk w = seekmap::walk(thin.fd(), thin.size());
+		EXPECT_EQ(w.error, "");
+		for (const Extent &e : prov)
+			EXPECT_EQ(seekmap::window(w.map, e.start, e.end),
+				  (ExtentMap{{0, e.length()}}));
+		ExpectHolesReadZero(thin.fd(), thin.size(), w.map);
+	}
 	// The page the write failed for may stay cached: drop the cache to
 	// read what the device holds.
 	ASSERT_EQ(ioctl(thin.fd(), BLKFLSBUF, 0), 0) << strerror(errno);

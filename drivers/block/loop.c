@@ -1120,6 +1120,13 @@ static int loop_configure(struct loop_device *lo, blk_mode_t mode,
 	return 0;
 
 out_unlock:
+	/* Leave nothing that points at the files put below. */
+	spin_lock_irq(&lo->lo_lock);
+	if (lo->lo_backing_file == file) {
+		lo->lo_backing_file = NULL;
+		lo->lo_seek_file = NULL;
+	}
+	spin_unlock_irq(&lo->lo_lock);
 	loop_global_unlock(lo, is_loop);
 out_bdev:
 	if (!(mode & BLK_OPEN_EXCL))

@@ -3719,18 +3719,19 @@ static const struct pr_ops dm_pr_ops = {
 };
 
 /*
- * The most bytes one SEEK_DATA/SEEK_HOLE step searches with the live table
- * held: a suspend or a table swap waits for the steps running, not for a
- * walk across a whole device.
+ * The most bytes one SEEK_HOLE step searches with the live table held: a
+ * suspend or a table swap waits for the steps running, not for a walk to the
+ * end of a long data run. SEEK_DATA needs no steps: targets find the next
+ * data without walking what lies before it.
  */
-#define DM_SEEK_STEP_BYTES	(1LL << 30)
+#define DM_SEEK_HOLE_STEP_BYTES	(1LL << 30)
 
 /*
  * SEEK_DATA and SEEK_HOLE are metadata queries: they answer from the live
  * table even while the device is suspended, and neither fail with -EAGAIN
  * nor wait for resume. The SRCU read side keeps the table alive for one
- * step; a suspend or a table swap waits in synchronize_srcu() for the
- * steps already running, as for ioctls. A later step may see a newer
+ * query, or one step of a SEEK_HOLE; a suspend or a table swap waits in
+ * synchronize_srcu() for those already running, as for ioctls. A later step may see a newer
  * table: the answer is advisory. We take no other dm lock; the caller's
  * open keeps md alive.
  */
@@ -3741,8 +3742,9 @@ static loff_t dm_blk_seek_hole_data(struct gendisk *disk, loff_t offset,
 	loff_t pos = offset;
 
 	for (;;) {
-		loff_t step_end = end - pos > DM_SEEK_STEP_BYTES ?
-				  pos + DM_SEEK_STEP_BYTES : end;
+		loff_t step_end = whence == SEEK_HOLE &&
+				  end - pos > DM_SEEK_HOLE_STEP_BYTES ?
+				  pos + DM_SEEK_HOLE_STEP_BYTES : end;
 		struct dm_table *map;
 		int srcu_idx;
 		loff_t ret;
