@@ -116,7 +116,8 @@ run: deps
 BENCH_COPY ?= 4 1 10
 bench: deps
 	$(MAKE) kernel tests
-	@$(VM) 'harness/bench'
+	@harness/bench-slice-meta $(BUILD)/bench-slice-meta.img
+	@$(VM) 'BENCH_SLICE_META=$(BUILD)/bench-slice-meta.img harness/bench'
 	@VM_MEM=$${VM_MEM:-8G} $(VM) \
 		'harness/bench-copy $(SEEKMAP) $(HOLECOPY) $(BENCH_COPY)'
 

@@ -537,6 +537,17 @@ static loff_t bdev_seek_all_data(loff_t offset, loff_t end, int whence)
 	return whence == SEEK_DATA ? offset : end;
 }
 
+/* The errors of a query that no device answers, as for a regular file. */
+static int bdev_seek_check(struct block_device *bdev, loff_t offset,
+			   loff_t end, int whence)
+{
+	if (whence != SEEK_DATA && whence != SEEK_HOLE)
+		return -EINVAL;
+	if (offset < 0 || offset >= end || offset >= bdev_nr_bytes(bdev))
+		return -ENXIO;
+	return 0;
+}
+
 /**
  * bdev_seek_hole_data - find the next data or hole of a block device
  * @bdev: whole disk or partition to query
@@ -573,10 +584,9 @@ loff_t bdev_seek_hole_data(struct block_device *bdev, loff_t offset,
 	loff_t disk_end;
 	loff_t ret;
 
-	if (whence != SEEK_DATA && whence != SEEK_HOLE)
-		return -EINVAL;
-	if (offset < 0 || offset >= end || offset >= bdev_nr_bytes(bdev))
-		return -ENXIO;
+	ret = bdev_seek_check(bdev, offset, end, whence);
+	if (ret)
+		return ret;
 	/* The disk may have shrunk below a partition. */
 	disk_end = min3(end, bdev_nr_bytes(bdev),
 			((loff_t)get_capacity(disk) << SECTOR_SHIFT) - start);
@@ -773,10 +783,9 @@ loff_t bdev_file_seek_hole_data(struct file *bdev_file, loff_t offset,
 	loff_t next;
 	bool any;
 
-	if (whence != SEEK_DATA && whence != SEEK_HOLE)
-		return -EINVAL;
-	if (offset < 0 || offset >= end || offset >= bdev_nr_bytes(bdev))
-		return -ENXIO;
+	next = bdev_seek_check(bdev, offset, end, whence);
+	if (next)
+		return next;
 	/*
 	 * The page cache is looked at before the driver is asked: a folio
 	 * that was clean then had reached the driver before it answers.
