@@ -816,8 +816,11 @@ static loff_t blkdev_llseek(struct file *file, loff_t offset, int whence)
 	/*
 	 * The driver may sleep on metadata I/O to answer SEEK_DATA and
 	 * SEEK_HOLE, and the answer is advisory: ask without the inode lock.
-	 * If the device shrank meanwhile, the position may end up past its
-	 * end, as after any resize.
+	 * The new position does not depend on the old one, so it is set
+	 * without the lock too, as for SEEK_DATA on a regular file: a
+	 * concurrent SEEK_CUR under the lock sees it before or after. If the
+	 * device shrank meanwhile, the position may end up past its end, as
+	 * after any resize.
 	 */
 	if (whence == SEEK_DATA || whence == SEEK_HOLE) {
 		loff_t size = bdev_nr_bytes(I_BDEV(bd_inode));
@@ -829,10 +832,7 @@ static loff_t blkdev_llseek(struct file *file, loff_t offset, int whence)
 		if (whence == SEEK_DATA &&
 		    retval >= min(size, bdev_nr_bytes(I_BDEV(bd_inode))))
 			return -ENXIO;
-		inode_lock(bd_inode);
-		retval = vfs_setpos(file, retval, MAX_LFS_FILESIZE);
-		inode_unlock(bd_inode);
-		return retval;
+		return vfs_setpos(file, retval, MAX_LFS_FILESIZE);
 	}
 
 	inode_lock(bd_inode);

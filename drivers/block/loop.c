@@ -1806,14 +1806,15 @@ static loff_t lo_seek_hole_data(struct gendisk *disk, loff_t offset,
 	 * they wait for the device's I/O to drain, and the query must not
 	 * wait for I/O. lo_state is read without lo_mutex: a query racing
 	 * with LOOP_CLR_FD may answer for the binding it replaces, as a query
-	 * issued just before it would.
+	 * issued just before it would. lo_lock is never taken in interrupt
+	 * context: this hot path need not disable interrupts.
 	 */
-	spin_lock_irq(&lo->lo_lock);
+	spin_lock(&lo->lo_lock);
 	if (data_race(lo->lo_state) == Lo_bound && lo->lo_seek_file) {
 		file = get_file(lo->lo_seek_file);
 		start = lo->lo_offset;
 	}
-	spin_unlock_irq(&lo->lo_lock);
+	spin_unlock(&lo->lo_lock);
 	/*
 	 * Not bound, being torn down after LOOP_CLR_FD (reads fail until the
 	 * last close), or the backing file cannot be asked: all data.
