@@ -1810,6 +1810,7 @@ static loff_t lo_seek_hole_data(struct gendisk *disk, loff_t offset,
 	 * context: this hot path need not disable interrupts.
 	 */
 	spin_lock(&lo->lo_lock);
+	/* lo_state is written under lo_mutex: a racy read, see above. */
 	if (data_race(lo->lo_state) == Lo_bound && lo->lo_seek_file) {
 		file = get_file(lo->lo_seek_file);
 		start = lo->lo_offset;
