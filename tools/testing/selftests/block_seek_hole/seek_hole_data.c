@@ -6,9 +6,20 @@
  * translated by lo_offset and limited to the size of the device, and a
  * partition must report the holes of its own range only, in its own
  * coordinates. The ground truth is the backing file's own SEEK_DATA and
- * SEEK_HOLE map. Every test runs in a private mount namespace with its own
- * tmpfs on /tmp, and binds its loop device with LO_FLAGS_AUTOCLEAR so that
- * nothing is left behind even if the test dies.
+ * SEEK_HOLE map.
+ *
+ * Device-mapper devices built on such loop devices must report the map that
+ * follows from the table the test loads: dm-linear and dm-stripe translate
+ * the maps of their devices, dm-zero is all hole, and a dm-thin volume has
+ * data in exactly the blocks the test wrote and did not discard, in a
+ * snapshot as in its origin, and, with an external origin, also where the
+ * origin has data. Every map is compared whole and at single offsets, its
+ * holes are read back as zeros, and every dm case reaches past 2 GiB.
+ *
+ * Every test runs in a private mount namespace with its own tmpfs on /tmp,
+ * and binds its loop devices with LO_FLAGS_AUTOCLEAR. The dm devices are
+ * created with the device-mapper ioctls directly, so no user space tool is
+ * needed, and are removed by the fixture's teardown.
  */
 #define _GNU_SOURCE
 #define _FILE_OFFSET_BITS 64
@@ -22,8 +33,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/dm-ioctl.h>
+#include <linux/fs.h>
 #include <linux/loop.h>
 
 #include "../kselftest_harness.h"
@@ -31,12 +46,16 @@
 #define UNIT		65536	/* layout granularity, at least the page size */
 #define U(n)		((off_t)(n) * UNIT)
 #define MIB		((off_t)1 << 20)
-#define MAX_EXTENTS	64
+#define GIB		((off_t)1 << 30)
+#define MAX_EXTENTS	256
 #define MNT		"/tmp"
 #define BACKING		MNT "/seek_hole_data.img"
 #define BACKING_POS	12345	/* position of the fd given to LOOP_CONFIGURE */
 #define WAIT_MS		5000
 #define PROBE_STRIDE	4093	/* prime, to hit many alignments */
+#define MAX_PROBES	4096	/* single offsets probed along a device */
+#define ZEROS_WHOLE	(4 * MIB) /* larger holes are read in samples */
+#define ZERO_SAMPLES	16
 
 struct extent {
 	off_t start;
@@ -55,20 +74,85 @@ struct dev {
 	int loop_fd;
 	int loop_nr;
 	char loop_path[32];
+	char file[64];		/* the backing file */
 	off_t file_size;
 	off_t size;		/* size of the loop device */
 	bool mounted;
 	bool created;
 };
 
-static void dev_setup(struct __test_metadata *_metadata, struct dev *d)
+static off_t off_min(off_t a, off_t b)
 {
-	d->ref_fd = -1;
-	d->cfg_fd = -1;
-	d->loop_fd = -1;
-	d->mounted = false;
-	d->created = false;
+	return a < b ? a : b;
+}
 
+static off_t off_max(off_t a, off_t b)
+{
+	return a > b ? a : b;
+}
+
+/* Add [@start, @end) to @m, merging it with what it overlaps or touches. */
+static void map_add(struct __test_metadata *_metadata, struct map *m,
+		    off_t start, off_t end)
+{
+	int i, j;
+
+	if (start >= end)
+		return;
+	for (i = 0; i < m->nr && m->ext[i].end < start; i++)
+		;
+	for (j = i; j < m->nr && m->ext[j].start <= end; j++)
+		;
+	if (i < j) {
+		start = off_min(start, m->ext[i].start);
+		end = off_max(end, m->ext[j - 1].end);
+	} else {
+		ASSERT_GT(MAX_EXTENTS, m->nr);
+	}
+	memmove(&m->ext[i + 1], &m->ext[j], (m->nr - j) * sizeof(m->ext[0]));
+	m->nr += 1 - (j - i);
+	m->ext[i].start = start;
+	m->ext[i].end = end;
+}
+
+/* Remove [@start, @end) from @m. */
+static void map_del(struct __test_metadata *_metadata, struct map *m,
+		    off_t start, off_t end)
+{
+	struct map old = *m;
+	int i;
+
+	m->nr = 0;
+	for (i = 0; i < old.nr; i++) {
+		map_add(_metadata, m, old.ext[i].start,
+			off_min(old.ext[i].end, start));
+		map_add(_metadata, m, off_max(old.ext[i].start, end),
+			old.ext[i].end);
+	}
+}
+
+/*
+ * Add the data of @data (@nr extents) that lies in [@from, @from + @len) to
+ * @m, moved to @to: what a device mapping that slice to @to holds.
+ */
+static void map_add_slice(struct __test_metadata *_metadata, struct map *m,
+			  const struct extent *data, int nr, off_t from,
+			  off_t len, off_t to)
+{
+	off_t start, end;
+	int i;
+
+	for (i = 0; i < nr; i++) {
+		start = off_max(data[i].start, from);
+		end = off_min(data[i].end, from + len);
+		map_add(_metadata, m, start - from + to, end - from + to);
+	}
+}
+
+/* A private tmpfs on MNT, in a private mount namespace. */
+static void tmp_setup(struct __test_metadata *_metadata, bool *mounted)
+{
+	*mounted = false;
 	if (geteuid())
 		SKIP(return, "must be run as root");
 	if (access("/dev/loop-control", F_OK))
@@ -78,23 +162,53 @@ static void dev_setup(struct __test_metadata *_metadata, struct dev *d)
 	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
 	ASSERT_EQ(0, mount("seek_hole_data", MNT, "tmpfs", MS_NOSUID | MS_NODEV,
 			   "size=32m,huge=never,mode=0700"));
-	d->mounted = true;
+	*mounted = true;
 }
 
-static void dev_teardown(struct dev *d)
+static void tmp_teardown(bool mounted)
+{
+	if (mounted)
+		umount2(MNT, MNT_DETACH);
+}
+
+static void dev_init(struct dev *d, const char *file)
+{
+	d->ref_fd = -1;
+	d->cfg_fd = -1;
+	d->loop_fd = -1;
+	d->mounted = false;
+	d->created = false;
+	snprintf(d->file, sizeof(d->file), "%s", file);
+}
+
+static void dev_release(struct dev *d)
 {
 	if (d->loop_fd >= 0) {
 		ioctl(d->loop_fd, LOOP_CLR_FD);
 		close(d->loop_fd);
+		d->loop_fd = -1;
 	}
 	if (d->cfg_fd >= 0)
 		close(d->cfg_fd);
 	if (d->ref_fd >= 0)
 		close(d->ref_fd);
 	if (d->created)
-		unlink(BACKING);
-	if (d->mounted)
-		umount2(MNT, MNT_DETACH);
+		unlink(d->file);
+	d->cfg_fd = -1;
+	d->ref_fd = -1;
+	d->created = false;
+}
+
+static void dev_setup(struct __test_metadata *_metadata, struct dev *d)
+{
+	dev_init(d, BACKING);
+	tmp_setup(_metadata, &d->mounted);
+}
+
+static void dev_teardown(struct dev *d)
+{
+	dev_release(d);
+	tmp_teardown(d->mounted);
 }
 
 static void log_map(struct __test_metadata *_metadata, const char *what,
@@ -209,14 +323,19 @@ static void probe(struct __test_metadata *_metadata, int fd,
 	}
 }
 
-/* Compare single answers of @fd with @m: a stride, and around every edge. */
+/*
+ * Compare single answers of @fd with @m: along the device, at most
+ * MAX_PROBES offsets apart by an odd stride, and around every edge.
+ */
 static void probe_all(struct __test_metadata *_metadata, int fd,
 		      const struct map *m, off_t size)
 {
+	off_t off, stride = PROBE_STRIDE;
 	int bad = 0, i, delta;
-	off_t off;
 
-	for (off = 0; off < size; off += PROBE_STRIDE)
+	while (size / stride > MAX_PROBES)
+		stride = 2 * stride + 1;
+	for (off = 0; off < size; off += stride)
 		probe(_metadata, fd, m, size, off, &bad);
 	for (i = 0; i < m->nr; i++) {
 		for (delta = -1; delta <= 1; delta++) {
@@ -227,7 +346,7 @@ static void probe_all(struct __test_metadata *_metadata, int fd,
 		}
 	}
 	probe(_metadata, fd, m, size, size - 1, &bad);
-	EXPECT_EQ(0, bad) TH_LOG("%d answers differ from the backing file", bad);
+	EXPECT_EQ(0, bad) TH_LOG("%d answers differ from the expected map", bad);
 }
 
 /*
@@ -246,8 +365,8 @@ static void check_map(struct __test_metadata *_metadata, struct dev *d,
 	probe_all(_metadata, fd, &want, size);
 }
 
-static void expect_zeros(struct __test_metadata *_metadata, int fd,
-			 off_t start, off_t end)
+static void read_zeros(struct __test_metadata *_metadata, int fd,
+		       off_t start, off_t end)
 {
 	static char buf[UNIT];
 	ssize_t n, i;
@@ -261,6 +380,29 @@ static void expect_zeros(struct __test_metadata *_metadata, int fd,
 				       (long long)(start + i));
 		start += n;
 	}
+}
+
+/*
+ * [@start, @end) must read as zeros: whole up to ZEROS_WHOLE bytes, else its
+ * first and last MiB and ZERO_SAMPLES units in between.
+ */
+static void expect_zeros(struct __test_metadata *_metadata, int fd,
+			 off_t start, off_t end)
+{
+	off_t off;
+	int i;
+
+	if (end - start <= ZEROS_WHOLE) {
+		read_zeros(_metadata, fd, start, end);
+		return;
+	}
+	read_zeros(_metadata, fd, start, start + MIB);
+	for (i = 1; i <= ZERO_SAMPLES; i++) {
+		off = start + (end - start) / (ZERO_SAMPLES + 1) * i;
+		off &= ~(off_t)(UNIT - 1);
+		read_zeros(_metadata, fd, off, off + UNIT);
+	}
+	read_zeros(_metadata, fd, end - MIB, end);
 }
 
 /* Every range of [0, @size) outside of the data of @m reads as zeros. */
@@ -286,7 +428,7 @@ static void make_backing(struct __test_metadata *_metadata, struct dev *d,
 	off_t off;
 	int i;
 
-	d->cfg_fd = open(BACKING, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	d->cfg_fd = open(d->file, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	ASSERT_LE(0, d->cfg_fd);
 	d->created = true;
 	d->file_size = file_size;
@@ -297,7 +439,7 @@ static void make_backing(struct __test_metadata *_metadata, struct dev *d,
 		for (off = data[i].start; off < data[i].end; off += UNIT)
 			ASSERT_EQ(UNIT, pwrite(d->cfg_fd, buf, UNIT, off));
 	}
-	d->ref_fd = open(BACKING, O_RDONLY | O_CLOEXEC);
+	d->ref_fd = open(d->file, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, d->ref_fd);
 
 	walk_map(_metadata, d->ref_fd, 0, file_size, &got, false);
@@ -642,6 +784,662 @@ TEST_F(part, msdos)
 	ASSERT_EQ(P2_LEN, lseek(fd, 0, SEEK_END));
 	check_map(_metadata, d, P2_START, fd, P2_LEN, &got);
 	expect_holes_zero(_metadata, fd, &got, P2_LEN);
+}
+
+/*
+ * Device-mapper. The tables below are built on loop devices over sparse
+ * tmpfs files whose layouts the test wrote, so the expected map of a dm
+ * device follows from its table and those layouts alone.
+ */
+#define DM_CONTROL	"/dev/mapper/control"
+#define DM_BUF_SIZE	16384
+#define NR_LOOPS	4
+#define NR_DMS		4
+#define THIN_BLOCK	UNIT		/* thin pool block size */
+#define POOL_DATA	(16 * MIB)	/* thin pool data device size */
+#define POOL_META	(4 * MIB)	/* thin pool metadata device size */
+#define DM_TIMEOUT	120		/* seconds per dm test, under emulation */
+
+union dm_buf {
+	struct dm_ioctl io;
+	char raw[DM_BUF_SIZE];
+};
+
+/* One target of a table, in bytes of the dm device. */
+struct dm_seg {
+	off_t start;
+	off_t len;
+	const char *type;
+	char params[128];
+};
+
+struct dmdev {
+	char name[DM_NAME_LEN];
+	bool created;
+	int fd;
+	dev_t rdev;
+	off_t size;
+};
+
+struct dm_env {
+	bool mounted;
+	struct dev lo[NR_LOOPS];
+	struct dmdev dm[NR_DMS];
+	int nr_dm;
+};
+
+static void dm_init_buf(union dm_buf *b, const char *name, __u32 flags)
+{
+	memset(b, 0, sizeof(*b));
+	b->io.version[0] = DM_VERSION_MAJOR;
+	b->io.data_size = sizeof(*b);
+	b->io.data_start = sizeof(b->io);
+	b->io.flags = flags;
+	snprintf(b->io.name, sizeof(b->io.name), "%s", name);
+}
+
+/* Issue @req with @b on the dm control device; 0 or -errno. */
+static int dm_ioctl(unsigned long req, union dm_buf *b)
+{
+	int ctl, ret;
+
+	ctl = open(DM_CONTROL, O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		return -errno;
+	ret = ioctl(ctl, req, b) ? -errno : 0;
+	close(ctl);
+	return ret;
+}
+
+/* Whether target @type is available; its module is loaded if need be. */
+static bool dm_has_target(const char *type)
+{
+	union dm_buf b;
+
+	dm_init_buf(&b, type, 0);
+	return !dm_ioctl(DM_GET_TARGET_VERSION, &b);
+}
+
+static int dm_load(const char *name, const struct dm_seg *seg, int nr)
+{
+	struct dm_target_spec *spec;
+	size_t pos, len, next;
+	union dm_buf b;
+	int i;
+
+	dm_init_buf(&b, name, 0);
+	pos = b.io.data_start;
+	for (i = 0; i < nr; i++) {
+		len = strlen(seg[i].params) + 1;
+		next = (sizeof(*spec) + len + 7) & ~(size_t)7;
+		if (pos + next > sizeof(b))
+			return -E2BIG;
+		spec = (struct dm_target_spec *)(b.raw + pos);
+		spec->sector_start = seg[i].start >> 9;
+		spec->length = seg[i].len >> 9;
+		spec->next = next;
+		snprintf(spec->target_type, sizeof(spec->target_type), "%s",
+			 seg[i].type);
+		memcpy(spec + 1, seg[i].params, len);
+		pos += next;
+	}
+	b.io.target_count = nr;
+	return dm_ioctl(DM_TABLE_LOAD, &b);
+}
+
+static int dm_suspend(const struct dmdev *dm, bool suspend)
+{
+	union dm_buf b;
+
+	dm_init_buf(&b, dm->name, suspend ? DM_SUSPEND_FLAG : 0);
+	return dm_ioctl(DM_DEV_SUSPEND, &b);
+}
+
+static int dm_message(const struct dmdev *dm, const char *msg)
+{
+	struct dm_target_msg *tm;
+	union dm_buf b;
+
+	dm_init_buf(&b, dm->name, 0);
+	tm = (struct dm_target_msg *)(b.raw + b.io.data_start);
+	tm->sector = 0;
+	snprintf(tm->message, sizeof(b) - b.io.data_start - sizeof(*tm), "%s",
+		 msg);
+	return dm_ioctl(DM_TARGET_MSG, &b);
+}
+
+static void dm_remove(struct dmdev *dm)
+{
+	struct timespec ts = { .tv_nsec = 10 * 1000 * 1000 };
+	union dm_buf b;
+	int i, ret;
+
+	if (dm->fd >= 0)
+		close(dm->fd);
+	dm->fd = -1;
+	if (!dm->created)
+		return;
+	/* Something else (udev, blkid) may have it open for a moment. */
+	for (i = 0; i < WAIT_MS / 10; i++) {
+		dm_init_buf(&b, dm->name, 0);
+		ret = dm_ioctl(DM_DEV_REMOVE, &b);
+		if (ret != -EBUSY)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	if (ret)
+		fprintf(stderr, "# cannot remove dm device %s: %s\n",
+			dm->name, strerror(-ret));
+	dm->created = false;
+}
+
+/* "major:minor" of the block device open as @fd, in @buf. */
+static const char *dev_name_of(int fd, char *buf, size_t len)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) || !S_ISBLK(st.st_mode))
+		snprintf(buf, len, "invalid");
+	else
+		snprintf(buf, len, "%u:%u", major(st.st_rdev),
+			 minor(st.st_rdev));
+	return buf;
+}
+
+/* Create dm device @tag with table @seg and open it. */
+static struct dmdev *dm_create(struct __test_metadata *_metadata,
+			       struct dm_env *e, const char *tag,
+			       const struct dm_seg *seg, int nr)
+{
+	struct dmdev *dm;
+	union dm_buf b;
+	char path[32];
+	int ret;
+
+	ASSERT_GT(NR_DMS, e->nr_dm);
+	dm = &e->dm[e->nr_dm++];
+	snprintf(dm->name, sizeof(dm->name), "ksft-seek-hole-%d-%s",
+		 (int)getpid(), tag);
+	dm_init_buf(&b, dm->name, 0);
+	ret = dm_ioctl(DM_DEV_CREATE, &b);
+	ASSERT_EQ(0, ret) TH_LOG("create %s: %s", dm->name, strerror(-ret));
+	dm->created = true;
+	dm->rdev = makedev(major(b.io.dev), minor(b.io.dev));
+	ret = dm_load(dm->name, seg, nr);
+	ASSERT_EQ(0, ret) TH_LOG("load %s (%s %s, ...): %s", dm->name,
+				 seg[0].type, seg[0].params, strerror(-ret));
+	ret = dm_suspend(dm, false);
+	ASSERT_EQ(0, ret) TH_LOG("resume %s: %s", dm->name, strerror(-ret));
+
+	snprintf(path, sizeof(path), "/dev/dm-%u", minor(dm->rdev));
+	dm->fd = wait_open(path, O_RDWR);
+	ASSERT_LE(0, dm->fd) TH_LOG("open %s: %s", path, strerror(errno));
+	dm->size = lseek(dm->fd, 0, SEEK_END);
+	ASSERT_EQ(seg[nr - 1].start + seg[nr - 1].len, dm->size);
+	ASSERT_EQ(0, lseek(dm->fd, 0, SEEK_SET));
+	return dm;
+}
+
+static void dm_env_setup(struct __test_metadata *_metadata, struct dm_env *e)
+{
+	char file[64];
+	int i;
+
+	e->nr_dm = 0;
+	for (i = 0; i < NR_DMS; i++) {
+		e->dm[i].created = false;
+		e->dm[i].fd = -1;
+	}
+	for (i = 0; i < NR_LOOPS; i++) {
+		snprintf(file, sizeof(file), MNT "/lower%d.img", i);
+		dev_init(&e->lo[i], file);
+	}
+	tmp_setup(_metadata, &e->mounted);
+	if (!e->mounted)
+		return;
+	if (access(DM_CONTROL, F_OK))
+		SKIP(return, "no " DM_CONTROL " (CONFIG_BLK_DEV_DM)");
+}
+
+/* The dm devices in reverse order of creation, then the loop devices. */
+static void dm_env_teardown(struct dm_env *e)
+{
+	int i;
+
+	for (i = e->nr_dm - 1; i >= 0; i--)
+		dm_remove(&e->dm[i]);
+	for (i = 0; i < NR_LOOPS; i++)
+		dev_release(&e->lo[i]);
+	tmp_teardown(e->mounted);
+}
+
+/* Loop device @i of @e over a new file of @size with data in @data. */
+static struct dev *lower(struct __test_metadata *_metadata, struct dm_env *e,
+			 int i, const struct extent *data, int nr, off_t size)
+{
+	struct dev *d = &e->lo[i];
+
+	make_backing(_metadata, d, data, nr, size);
+	attach(_metadata, d, 0, 0, 0);
+	return d;
+}
+
+/* Why the test cannot run if target @type is missing, else NULL. */
+static const char *dm_missing(const char *type, const char *config,
+			      char *why, size_t len)
+{
+	if (dm_has_target(type))
+		return NULL;
+	snprintf(why, len, "dm target %s not available (%s)", type, config);
+	return why;
+}
+
+/* Every offset at and past @size, and before 0, is ENXIO for both. */
+static void check_bounds(struct __test_metadata *_metadata, int fd,
+			 off_t size)
+{
+	const off_t bad[] = { -1, size, size + 1, size + GIB, LLONG_MAX };
+	const int whence[] = { SEEK_DATA, SEEK_HOLE };
+	unsigned int i, j;
+
+	ASSERT_EQ(512, lseek(fd, 512, SEEK_SET));
+	for (i = 0; i < ARRAY_SIZE(whence); i++) {
+		for (j = 0; j < ARRAY_SIZE(bad); j++) {
+			EXPECT_EQ(-ENXIO, seek_errno(fd, bad[j], whence[i]))
+				TH_LOG("%s at %lld",
+				       i ? "SEEK_HOLE" : "SEEK_DATA",
+				       (long long)bad[j]);
+		}
+	}
+	EXPECT_EQ(512, lseek(fd, 0, SEEK_CUR));
+}
+
+/*
+ * The device @dm must report @want as its whole map, extent by extent and
+ * at single offsets, fail with ENXIO at and past its end, and read its
+ * reported holes as zeros.
+ */
+static void check_dm_map(struct __test_metadata *_metadata,
+			 const struct dmdev *dm, const struct map *want)
+{
+	struct map got;
+
+	require_seek(_metadata, dm->fd);
+	walk_map(_metadata, dm->fd, 0, dm->size, &got, true);
+	EXPECT_TRUE(maps_match(_metadata, "table", want, dm->name, &got))
+		TH_LOG("the map of %s differs from its table", dm->name);
+	probe_all(_metadata, dm->fd, want, dm->size);
+	check_bounds(_metadata, dm->fd, dm->size);
+	expect_holes_zero(_metadata, dm->fd, &got, dm->size);
+}
+
+FIXTURE(dm) {
+	struct dm_env e;
+};
+
+FIXTURE_SETUP(dm)
+{
+	dm_env_setup(_metadata, &self->e);
+}
+
+FIXTURE_TEARDOWN(dm)
+{
+	dm_env_teardown(&self->e);
+}
+
+/*
+ * Linear slices of one loop device with zero targets between them, reaching
+ * past 3 GiB: data and holes continue across target boundaries, a slice may
+ * start and end inside an extent, and the device ends in data.
+ */
+TEST_F_TIMEOUT(dm, linear, DM_TIMEOUT)
+{
+	struct dm_seg seg[] = {
+		{ .len = U(6) + 1536, .type = "linear" },
+		{ .len = U(1), .type = "linear" },
+		{ .len = 3 * GIB, .type = "zero" },
+		{ .len = U(8), .type = "linear" },
+		{ .len = GIB - 512, .type = "zero" },
+		{ .len = U(2), .type = "linear" },
+	};
+	/* Where each linear slice starts on the loop device. */
+	const off_t from[] = { U(1) + 512, U(8), 0, U(14), 0, U(30) };
+	struct map want = { 0 };
+	struct dmdev *dm;
+	struct dev *d;
+	char why[128], name[32];
+	unsigned int i;
+	off_t pos = 0;
+
+	if (dm_missing("linear", "CONFIG_BLK_DEV_DM", why, sizeof(why)) ||
+	    dm_missing("zero", "CONFIG_DM_ZERO", why, sizeof(why)))
+		SKIP(return, "%s", why);
+
+	d = lower(_metadata, &self->e, 0, mixed, ARRAY_SIZE(mixed), U(32));
+	dev_name_of(d->loop_fd, name, sizeof(name));
+	for (i = 0; i < ARRAY_SIZE(seg); i++) {
+		seg[i].start = pos;
+		pos += seg[i].len;
+		if (strcmp(seg[i].type, "linear"))
+			continue;
+		snprintf(seg[i].params, sizeof(seg[i].params), "%s %lld",
+			 name, (long long)(from[i] >> 9));
+		map_add_slice(_metadata, &want, mixed, ARRAY_SIZE(mixed),
+			      from[i], seg[i].len, seg[i].start);
+	}
+	dm = dm_create(_metadata, &self->e, "linear", seg, ARRAY_SIZE(seg));
+	check_dm_map(_metadata, dm, &want);
+}
+
+/* dm-zero is one hole, over two targets and past 2 GiB. */
+TEST_F_TIMEOUT(dm, zero, DM_TIMEOUT)
+{
+	const struct dm_seg seg[] = {
+		{ .start = 0, .len = GIB, .type = "zero" },
+		{ .start = GIB, .len = 2 * GIB + 512, .type = "zero" },
+	};
+	const struct map want = { 0 };
+	struct dmdev *dm;
+	char why[128];
+
+	if (dm_missing("zero", "CONFIG_DM_ZERO", why, sizeof(why)))
+		SKIP(return, "%s", why);
+
+	dm = dm_create(_metadata, &self->e, "zero", seg, ARRAY_SIZE(seg));
+	EXPECT_EQ(-ENXIO, seek_errno(dm->fd, 0, SEEK_DATA));
+	EXPECT_EQ(2 * GIB + 1, seek_errno(dm->fd, 2 * GIB + 1, SEEK_HOLE));
+	check_dm_map(_metadata, dm, &want);
+}
+
+FIXTURE(dm_stripe) {
+	struct dm_env e;
+};
+
+FIXTURE_VARIANT(dm_stripe) {
+	int stripes;
+	off_t chunk;
+};
+
+FIXTURE_VARIANT_ADD(dm_stripe, two_16k_chunks) {
+	.stripes = 2, .chunk = 16384,
+};
+
+/* Chunks that are not a power of two. */
+FIXTURE_VARIANT_ADD(dm_stripe, three_24k_chunks) {
+	.stripes = 3, .chunk = 24576,
+};
+
+FIXTURE_SETUP(dm_stripe)
+{
+	dm_env_setup(_metadata, &self->e);
+}
+
+FIXTURE_TEARDOWN(dm_stripe)
+{
+	dm_env_teardown(&self->e);
+}
+
+/*
+ * A striped target at 2 GiB, after a zero target, over loop devices with
+ * different layouts, each stripe starting at its own offset: the map is the
+ * stripes' maps interleaved chunk by chunk.
+ */
+TEST_F_TIMEOUT(dm_stripe, map, DM_TIMEOUT)
+{
+	const struct { const struct extent *data; int nr; } layout[] = {
+		{ mixed, ARRAY_SIZE(mixed) },
+		{ data_at_ends, ARRAY_SIZE(data_at_ends) },
+		{ holes_at_ends, ARRAY_SIZE(holes_at_ends) },
+	};
+	const int n = variant->stripes;
+	const off_t chunk = variant->chunk;
+	off_t rows, stripe_off[3], c;
+	struct dm_seg seg[3] = {
+		{ .start = 0, .len = 2 * GIB, .type = "zero" },
+		{ .start = 2 * GIB, .type = "striped" },
+		{ .type = "zero" },
+	};
+	struct map want = { 0 };
+	struct dmdev *dm;
+	char why[128], name[32];
+	size_t len;
+	int s;
+
+	if (dm_missing("striped", "CONFIG_BLK_DEV_DM", why, sizeof(why)) ||
+	    dm_missing("zero", "CONFIG_DM_ZERO", why, sizeof(why)))
+		SKIP(return, "%s", why);
+	ASSERT_GE(ARRAY_SIZE(layout), n);
+
+	len = snprintf(seg[1].params, sizeof(seg[1].params), "%d %lld", n,
+		       (long long)(chunk >> 9));
+	for (s = 0; s < n; s++) {
+		struct dev *d = lower(_metadata, &self->e, s, layout[s].data,
+				      layout[s].nr, U(32));
+
+		stripe_off[s] = s * 4096;
+		len += snprintf(seg[1].params + len, sizeof(seg[1].params) - len,
+				" %s %lld", dev_name_of(d->loop_fd, name,
+							sizeof(name)),
+				(long long)(stripe_off[s] >> 9));
+	}
+	ASSERT_GT(sizeof(seg[1].params), len);
+	rows = (U(32) - stripe_off[n - 1]) / chunk;
+	seg[1].len = rows * n * chunk;
+	seg[2].start = seg[1].start + seg[1].len;
+	seg[2].len = U(2);
+
+	/* Chunk c is on stripe c % n, in row c / n. */
+	for (c = 0; c < rows * n; c++) {
+		s = c % n;
+		map_add_slice(_metadata, &want, layout[s].data, layout[s].nr,
+			      stripe_off[s] + c / n * chunk, chunk,
+			      seg[1].start + c * chunk);
+	}
+	dm = dm_create(_metadata, &self->e, "stripe", seg, ARRAY_SIZE(seg));
+	check_dm_map(_metadata, dm, &want);
+}
+
+/* A thin pool on loop devices 0 (metadata) and 1 (data). */
+static struct dmdev *pool_create(struct __test_metadata *_metadata,
+				 struct dm_env *e)
+{
+	struct dm_seg seg = { .len = POOL_DATA, .type = "thin-pool" };
+	char meta[32], data[32];
+	struct dev *d;
+
+	d = lower(_metadata, e, 0, NULL, 0, POOL_META);
+	dev_name_of(d->loop_fd, meta, sizeof(meta));
+	d = lower(_metadata, e, 1, NULL, 0, POOL_DATA);
+	dev_name_of(d->loop_fd, data, sizeof(data));
+	snprintf(seg.params, sizeof(seg.params), "%s %s %d 0", meta, data,
+		 THIN_BLOCK >> 9);
+	return dm_create(_metadata, e, "pool", &seg, 1);
+}
+
+/*
+ * Activate thin device @id of @pool, @size bytes, with @origin (a loop) or
+ * none; @create creates it in the pool first (a snapshot exists already).
+ */
+static struct dmdev *thin_create(struct __test_metadata *_metadata,
+				 struct dm_env *e, struct dmdev *pool,
+				 const char *tag, int id, bool create,
+				 off_t size, const struct dev *origin)
+{
+	struct dm_seg seg = { .len = size, .type = "thin" };
+	char msg[32], name[32];
+	size_t len;
+	int ret;
+
+	if (create) {
+		snprintf(msg, sizeof(msg), "create_thin %d", id);
+		ret = dm_message(pool, msg);
+		ASSERT_EQ(0, ret) TH_LOG("%s: %s", msg, strerror(-ret));
+	}
+	len = snprintf(seg.params, sizeof(seg.params), "%u:%u %d",
+		       major(pool->rdev), minor(pool->rdev), id);
+	if (origin)
+		snprintf(seg.params + len, sizeof(seg.params) - len, " %s",
+			 dev_name_of(origin->loop_fd, name, sizeof(name)));
+	return dm_create(_metadata, e, tag, &seg, 1);
+}
+
+/* Write [@start, @end) of @fd, in pages, and add its blocks to @want. */
+static void thin_write(struct __test_metadata *_metadata, int fd,
+		       struct map *want, off_t start, off_t end)
+{
+	static char buf[UNIT];
+	off_t off;
+	ssize_t n;
+
+	memset(buf, 0x5a, sizeof(buf));
+	for (off = start; off < end; off += n) {
+		n = off_min(end - off, UNIT);
+		ASSERT_EQ(n, pwrite(fd, buf, n, off));
+	}
+	ASSERT_EQ(0, fsync(fd));
+	map_add(_metadata, want, start / THIN_BLOCK * THIN_BLOCK,
+		(end + THIN_BLOCK - 1) / THIN_BLOCK * THIN_BLOCK);
+}
+
+/* Discard whole blocks [@start, @end) of @fd and remove them from @want. */
+static void thin_discard(struct __test_metadata *_metadata, int fd,
+			 struct map *want, off_t start, off_t end)
+{
+	uint64_t range[2] = { start, end - start };
+
+	ASSERT_EQ(0, ioctl(fd, BLKDISCARD, range))
+		TH_LOG("BLKDISCARD [%lld, %lld): %s", (long long)start,
+		       (long long)end, strerror(errno));
+	map_del(_metadata, want, start, end);
+}
+
+static const char *thin_missing(char *why, size_t len)
+{
+	const char *config = "CONFIG_DM_THIN_PROVISIONING";
+
+	if (dm_missing("thin-pool", config, why, len) ||
+	    dm_missing("thin", config, why, len))
+		return why;
+	return NULL;
+}
+
+/*
+ * A 4 GiB thin volume has data in the blocks written and not discarded,
+ * including a partial write, a write across a block boundary, a run with a
+ * block discarded from its middle, and blocks past 3 GiB and at the end.
+ * The pool device itself is all data.
+ */
+TEST_F_TIMEOUT(dm, thin, DM_TIMEOUT)
+{
+	const off_t size = 4 * GIB;
+	struct dmdev *pool, *thin;
+	struct map want = { 0 };
+	char why[128];
+
+	if (thin_missing(why, sizeof(why)))
+		SKIP(return, "%s", why);
+
+	pool = pool_create(_metadata, &self->e);
+	thin = thin_create(_metadata, &self->e, pool, "thin", 0, true, size,
+			   NULL);
+	thin_write(_metadata, thin->fd, &want, 0, 4096);
+	thin_write(_metadata, thin->fd, &want, U(16) - 4096, U(16) + 4096);
+	thin_write(_metadata, thin->fd, &want, U(32), U(37));
+	thin_discard(_metadata, thin->fd, &want, U(34), U(35));
+	thin_write(_metadata, thin->fd, &want, 3 * GIB + 8192, 3 * GIB + 12288);
+	thin_write(_metadata, thin->fd, &want, size - 4096, size);
+	check_dm_map(_metadata, thin, &want);
+
+	want.nr = 0;
+	map_add(_metadata, &want, 0, POOL_DATA);
+	require_seek(_metadata, pool->fd);
+	EXPECT_EQ(0, seek_errno(pool->fd, 0, SEEK_DATA));
+	EXPECT_EQ(POOL_DATA, seek_errno(pool->fd, 0, SEEK_HOLE));
+	probe_all(_metadata, pool->fd, &want, pool->size);
+	check_bounds(_metadata, pool->fd, pool->size);
+}
+
+/*
+ * A snapshot and its origin share blocks until either writes or discards
+ * them: each reports exactly its own blocks, whether shared or not.
+ */
+TEST_F_TIMEOUT(dm, thin_snapshot, DM_TIMEOUT)
+{
+	const off_t size = 3 * GIB;
+	struct map want_origin = { 0 }, want_snap;
+	struct dmdev *pool, *origin, *snap;
+	char why[128];
+	int ret;
+
+	if (thin_missing(why, sizeof(why)))
+		SKIP(return, "%s", why);
+
+	pool = pool_create(_metadata, &self->e);
+	origin = thin_create(_metadata, &self->e, pool, "origin", 0, true,
+			     size, NULL);
+	thin_write(_metadata, origin->fd, &want_origin, U(1), U(4));
+	thin_write(_metadata, origin->fd, &want_origin, U(10), U(11));
+	thin_write(_metadata, origin->fd, &want_origin, 2 * GIB + U(3),
+		   2 * GIB + U(4));
+	thin_write(_metadata, origin->fd, &want_origin, size - U(1), size);
+
+	ret = dm_suspend(origin, true);
+	ASSERT_EQ(0, ret) TH_LOG("suspend: %s", strerror(-ret));
+	ret = dm_message(pool, "create_snap 1 0");
+	EXPECT_EQ(0, ret) TH_LOG("create_snap: %s", strerror(-ret));
+	ASSERT_EQ(0, dm_suspend(origin, false));
+	ASSERT_EQ(0, ret);
+	want_snap = want_origin;
+	snap = thin_create(_metadata, &self->e, pool, "snap", 1, false, size,
+			   NULL);
+
+	/* Shared block 2 written in the snapshot: data in both. */
+	thin_write(_metadata, snap->fd, &want_snap, U(2), U(2) + 4096);
+	thin_write(_metadata, snap->fd, &want_snap, U(5), U(6));
+	thin_discard(_metadata, snap->fd, &want_snap, U(3), U(4));
+	thin_discard(_metadata, snap->fd, &want_snap, 2 * GIB + U(3),
+		     2 * GIB + U(4));
+	thin_write(_metadata, origin->fd, &want_origin, U(20), U(21));
+	thin_discard(_metadata, origin->fd, &want_origin, U(10), U(11));
+
+	check_dm_map(_metadata, origin, &want_origin);
+	check_dm_map(_metadata, snap, &want_snap);
+}
+
+/*
+ * A 3 GiB thin volume over an external origin that ends inside a thin
+ * block: where the volume is unprovisioned it has data where the origin
+ * has, holes where the origin has holes, and holes past the origin's end;
+ * written blocks are data wherever they are.
+ */
+TEST_F_TIMEOUT(dm, thin_external_origin, DM_TIMEOUT)
+{
+	static const struct extent origin_data[] = {
+		{ U(1), U(3) }, { U(6), U(7) }, { U(12), U(13) },
+		{ U(19), U(20) },
+	};
+	const off_t origin_size = U(20) + 12288, size = 3 * GIB;
+	struct dmdev *pool, *thin;
+	struct map want = { 0 };
+	struct dev *origin;
+	char why[128];
+
+	if (thin_missing(why, sizeof(why)))
+		SKIP(return, "%s", why);
+
+	pool = pool_create(_metadata, &self->e);
+	origin = lower(_metadata, &self->e, 2, origin_data,
+		       ARRAY_SIZE(origin_data), origin_size);
+	map_add_slice(_metadata, &want, origin_data, ARRAY_SIZE(origin_data),
+		      0, origin_size, 0);
+	thin = thin_create(_metadata, &self->e, pool, "external", 0, true,
+			   size, origin);
+	/* Over an origin hole, over origin data, past the origin's end. */
+	thin_write(_metadata, thin->fd, &want, U(4), U(4) + 4096);
+	thin_write(_metadata, thin->fd, &want, U(12) + 4096, U(12) + 8192);
+	thin_write(_metadata, thin->fd, &want, U(22), U(23));
+	thin_write(_metadata, thin->fd, &want, 5 * GIB / 2, 5 * GIB / 2 + 4096);
+	check_dm_map(_metadata, thin, &want);
 }
 
 TEST_HARNESS_MAIN
