@@ -675,7 +675,7 @@ static dm_block_t sector_to_block(struct pool *pool, sector_t sector)
 	if (block_size_is_power_of_two(pool))
 		sector >>= pool->sectors_per_block_shift;
 	else
-		(void) sector_div(sector, pool->sectors_per_block);
+		(void)sector_div(sector, pool->sectors_per_block);
 
 	return sector;
 }

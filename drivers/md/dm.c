@@ -32,6 +32,7 @@
 #include <linux/part_stat.h>
 #include <linux/blk-crypto.h>
 #include <linux/blk-crypto-profile.h>
+#include <linux/sizes.h>
 
 #define DM_MSG_PREFIX "core"
 
@@ -3724,16 +3725,16 @@ static const struct pr_ops dm_pr_ops = {
  * end of a long data run. SEEK_DATA needs no steps: targets find the next
  * data without walking what lies before it.
  */
-#define DM_SEEK_HOLE_STEP_BYTES	(1LL << 30)
+#define DM_SEEK_HOLE_STEP_BYTES	((loff_t)SZ_1G)
 
 /*
  * SEEK_DATA and SEEK_HOLE are metadata queries: they answer from the live
  * table even while the device is suspended, and neither fail with -EAGAIN
  * nor wait for resume. The SRCU read side keeps the table alive for one
  * query, or one step of a SEEK_HOLE; a suspend or a table swap waits in
- * synchronize_srcu() for those already running, as for ioctls. A later step may see a newer
- * table: the answer is advisory. We take no other dm lock; the caller's
- * open keeps md alive.
+ * synchronize_srcu() for those already running, as for ioctls. A later
+ * step may see a newer table: the answer is advisory. We take no other dm
+ * lock; the caller's open keeps md alive.
  */
 static loff_t dm_blk_seek_hole_data(struct gendisk *disk, loff_t offset,
 				    loff_t end, int whence)

@@ -53,7 +53,7 @@
 #define BACKING_POS	12345	/* position of the fd given to LOOP_CONFIGURE */
 #define WAIT_MS		5000
 #define PROBE_STRIDE	4093	/* prime, to hit many alignments */
-#define MAX_PROBES	4096	/* single offsets probed along a device */
+#define MAX_PROBES	1024	/* single offsets probed along a device */
 #define ZEROS_WHOLE	(4 * MIB) /* larger holes are read in samples */
 #define ZERO_SAMPLES	16
 
