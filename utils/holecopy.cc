@@ -2,10 +2,13 @@
 // holecopy: copy a regular file or block device, reading only the data
 // extents lseek(SEEK_DATA/SEEK_HOLE) reports and keeping the holes.
 //
-// Exit status: 0 success, 1 error (including a failed --verify), 2 usage.
+// Exit status: 0 success, 1 error (including a failed --verify), 2 usage;
+// --verify-only exits like cmp: 0 same, 1 different, 2 trouble. A copy
+// stopped by SIGINT, SIGTERM or SIGHUP exits with 128 + the signal.
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <csignal>
 #include <cstdarg>
 #include <cstdio>
@@ -15,7 +18,10 @@
 #include <fcntl.h>
 #include <fstream>
 #include <getopt.h>
+#include <blkid/blkid.h>
+#include <libmount/libmount.h>
 #include <linux/fs.h>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <sys/ioctl.h>
@@ -37,28 +43,44 @@ static const char usage[] =
 	"SRC and not in use (it is opened with O_EXCL); the holes of SRC are\n"
 	"zeroed in it with BLKZEROOUT, except where DST itself reports a hole.\n"
 	"\n"
-	"  --verify          after copying, read SRC and DST back and compare\n"
+	"A new DST gets the permission bits of SRC (less the umask), as cp\n"
+	"gives them. Data blocks of SRC that read as zeros are not written\n"
+	"(they stay holes, as with cp --sparse=always).\n"
+	"\n"
+	"  --verify          after copying, compare DST with SRC: the data\n"
+	"                    extents of SRC are read from both; in the holes\n"
+	"                    of SRC only what DST maps as data is read\n"
 	"  --verify-only     do not copy; compare SRC with an existing DST\n"
-	"  --dst-is-zeroed   DST is known to read zeros: do not zero the\n"
-	"                    holes of SRC in it (alias --no-zero-holes)\n"
-	"  --no-copy-range   copy with read/write, not copy_file_range(2)\n"
-	"  --progress        show progress on stderr even when it is not a\n"
-	"                    terminal\n"
+	"                    the same way\n"
+	"  --destination-is-zero\n"
+	"                    DST is known to read zeros: do not zero the\n"
+	"                    holes of SRC in it (the name nbdcopy uses;\n"
+	"                    aliases --dst-is-zeroed, --no-zero-holes)\n"
+	"  --copy-range      copy data extents with copy_file_range(2) where\n"
+	"                    it works (file to file): may share blocks on\n"
+	"                    btrfs or XFS, but zeros in data stay allocated\n"
+	"  --progress        show progress and an ETA on stderr even when it\n"
+	"                    is not a terminal\n"
+	"  --progress=FD     write the progress to file descriptor FD as\n"
+	"                    \"N/100\" lines instead, as nbdcopy does\n"
 	"  -q, --quiet       no progress, no summary, no notices\n"
 	"  -h, --help        this text\n"
 	"\n"
 	"Exit status: 0 on success, 1 on errors or differences found by\n"
-	"--verify, 2 on usage errors.\n";
+	"--verify, 2 on usage errors; with --verify-only as cmp: 0 same,\n"
+	"1 different, 2 trouble. Stopped by a signal (SIGINT, SIGTERM,\n"
+	"SIGHUP): 128 + its number, after saying that DST is incomplete.\n";
 
 static const char short_usage[] =
-	"usage: holecopy [--verify|--verify-only] [--dst-is-zeroed] "
-	"[--no-copy-range]\n"
-	"                [--progress] [--quiet] SRC DST   (--help for more)\n";
+	"usage: holecopy [--verify|--verify-only] [--destination-is-zero]\n"
+	"                [--copy-range] [--progress[=FD]] [--quiet] SRC DST"
+	"   (--help for more)\n";
 
 namespace {
 
 constexpr int64_t MiB = 1 << 20;
 constexpr int64_t buf_size = 1 * MiB;		// read/write, verify unit
+constexpr int exit_trouble = 2;			// --verify-only, as cmp
 constexpr int64_t copy_range_max = 64 * MiB;	// one copy_file_range call
 constexpr int64_t zeroout_max = 256 * MiB;	// one BLKZEROOUT call
 
@@ -96,8 +118,9 @@ struct Options {
 	bool verify = false;
 	bool verify_only = false;
 	bool dst_zeroed = false;
-	bool copy_range = true;
+	bool copy_range = false;
 	bool progress = false;
+	int progress_fd = -1;
 	bool quiet = false;
 	const char *src = nullptr;
 	const char *dst = nullptr;
@@ -117,11 +140,15 @@ struct File {
 	}
 };
 
-std::string read_line(const std::string &path)
+// A sysfs attribute without its final newline ("" if missing). Read
+// whole: a loop device's backing_file may hold any byte but NUL.
+std::string read_attr(const std::string &path)
 {
-	std::ifstream in(path);
-	std::string s;
-	std::getline(in, s);
+	std::ifstream in(path, std::ios::binary);
+	std::string s((std::istreambuf_iterator<char>(in)),
+		      std::istreambuf_iterator<char>());
+	if (!s.empty() && s.back() == '\n')
+		s.pop_back();
 	return s;
 }
 
@@ -142,27 +169,39 @@ std::string sysfs_dir(dev_t dev)
 	       std::to_string(minor(dev)) + "/";
 }
 
+// The whole disk of @rdev (itself when it is one), from libblkid.
+dev_t whole_disk(dev_t rdev)
+{
+	dev_t disk;
+	if (blkid_devno_to_wholedisk(rdev, nullptr, 0, &disk) < 0)
+		return rdev;
+	return disk;
+}
+
+// The file a loop device @disk is bound to, by its sysfs attribute.
+bool loop_backing(dev_t disk, struct stat *st)
+{
+	std::string backing = read_attr(sysfs_dir(disk) + "loop/backing_file");
+	return !backing.empty() && stat(backing.c_str(), st) == 0;
+}
+
 Placement placement(dev_t rdev)
 {
 	Placement p;
 	std::string dir = sysfs_dir(rdev);
-	unsigned ma, mi;
 
-	p.disk = rdev;
-	std::string start = read_line(dir + "start");
-	std::string size = read_line(dir + "size");
-	if (!read_line(dir + "partition").empty() && !start.empty() &&
-	    sscanf(read_line(dir + "../dev").c_str(), "%u:%u", &ma, &mi) == 2) {
-		p.disk = makedev(ma, mi);
-		p.start = strtoll(start.c_str(), nullptr, 10) * 512;
+	p.disk = whole_disk(rdev);
+	if (p.disk != rdev) {
+		std::string start = read_attr(dir + "start");
+		if (!start.empty())
+			p.start = strtoll(start.c_str(), nullptr, 10) * 512;
 	}
+	std::string size = read_attr(dir + "size");
 	if (!size.empty())
 		p.end = p.start + strtoll(size.c_str(), nullptr, 10) * 512;
 
 	struct stat st;
-	std::string backing = read_line(sysfs_dir(p.disk) +
-					"loop/backing_file");
-	if (!backing.empty() && stat(backing.c_str(), &st) == 0) {
+	if (loop_backing(p.disk, &st)) {
 		p.backed = true;
 		p.backing_dev = st.st_dev;
 		p.backing_ino = st.st_ino;
@@ -219,7 +258,7 @@ void check_not_backing(const File &dst)
 		if (strncmp(d->d_name, "loop", 4))
 			continue;
 		struct stat st;
-		std::string backing = read_line(std::string("/sys/block/") +
+		std::string backing = read_attr(std::string("/sys/block/") +
 						d->d_name +
 						"/loop/backing_file");
 		if (!backing.empty() && stat(backing.c_str(), &st) == 0 &&
@@ -235,20 +274,25 @@ void check_not_backing(const File &dst)
 		     bound.c_str());
 }
 
-// The mount point of block device @rdev or of one of its partitions, or "".
+// The mount point of block device @rdev or of one of its partitions, or "",
+// from this process's mount table as libmount reads it (it undoes the
+// octal escapes of mountinfo).
 std::string mount_point(dev_t rdev)
 {
-	std::ifstream in("/proc/self/mountinfo");
-	std::string line;
-	while (std::getline(in, line)) {
-		unsigned ma, mi;
-		char mnt[4096];
-		if (sscanf(line.c_str(), "%*d %*d %u:%u %*s %4095s", &ma, &mi,
-			   mnt) != 3)
-			continue;
-		dev_t dev = makedev(ma, mi);
-		if (ma && (dev == rdev || placement(dev).disk == rdev))
-			return mnt;
+	std::unique_ptr<libmnt_table, decltype(&mnt_unref_table)> tb(
+		mnt_new_table_from_file("/proc/self/mountinfo"),
+		mnt_unref_table);
+	if (!tb)
+		return "";
+	std::unique_ptr<libmnt_iter, decltype(&mnt_free_iter)> it(
+		mnt_new_iter(MNT_ITER_FORWARD), mnt_free_iter);
+	libmnt_fs *fs;
+	while (it && mnt_table_next_fs(tb.get(), it.get(), &fs) == 0) {
+		dev_t dev = mnt_fs_get_devno(fs);
+		if (major(dev) && (dev == rdev || whole_disk(dev) == rdev)) {
+			const char *target = mnt_fs_get_target(fs);
+			return target ? target : "?";
+		}
 	}
 	return "";
 }
@@ -258,8 +302,13 @@ public:
 	Copy(const Options &opt, File &src, File &dst)
 		: opt_(opt), src_(src), dst_(dst), copy_range_(opt.copy_range)
 	{
-		show_progress_ = !opt.quiet &&
+		show_progress_ = !opt.quiet && opt.progress_fd < 0 &&
 				 (opt.progress || isatty(STDERR_FILENO));
+		// Zero detection at the destination's block size, as cp
+		// --sparse=always does (st_blksize of DST).
+		if (dst.st.st_blksize >= 512 && dst.st.st_blksize <= buf_size &&
+		    buf_size % dst.st.st_blksize == 0)
+			zb_ = dst.st.st_blksize;
 		buf_ = alloc(buf_size);
 		zeros_ = alloc(buf_size);
 		memset(zeros_, 0, buf_size);
@@ -273,6 +322,7 @@ public:
 
 	void run();
 	bool verify();
+	int64_t done() const { return done_; }
 	void end_progress();
 	void summary();
 	void incomplete();
@@ -290,11 +340,14 @@ private:
 	bool dst_seek_ = true;		// DST answers SEEK_DATA/SEEK_HOLE
 	bool zeroout_ = true;		// BLKZEROOUT may work
 	int64_t lbs_ = 512;		// DST logical block size
+	int64_t zb_ = 4096;		// zero detection unit
 
 	bool touched_ = false;		// DST was modified
 	bool complete_ = false;		// ... and is complete and synced
 	int64_t done_ = 0;		// DST is complete up to here
 	int64_t data_ = 0;		// bytes of data extents of SRC
+	int64_t copied_ = 0;		// ... of them read so far
+	int64_t dst_read_ = 0;		// DST bytes read in SRC holes
 	int64_t holes_ = 0;		// bytes of holes of SRC
 	int64_t zero_data_ = 0;		// data bytes found zero, not written
 	int64_t extents_ = 0;
@@ -304,6 +357,7 @@ private:
 	const char *phase_ = "copy";
 	std::chrono::steady_clock::time_point start_, phase_start_, last_draw_;
 	size_t drawn_ = 0;		// length of the progress line shown
+	int last_pct_ = -1;		// last N/100 written to progress_fd
 
 	static char *alloc(size_t n);
 	double elapsed() const;
@@ -317,6 +371,9 @@ private:
 	void copy_data(int64_t a, int64_t b);
 	void rw_copy(int64_t a, int64_t b);
 	void read_full(File &f, char *buf, int64_t n, int64_t off);
+	bool compare(int64_t a, int64_t b, char *other);
+	bool dst_zero(int64_t a, int64_t b);
+	bool dst_zero_read(int64_t a, int64_t b);
 	void write_full(const char *buf, int64_t n, int64_t off);
 };
 
@@ -337,8 +394,33 @@ double Copy::elapsed() const
 	return d.count();
 }
 
+// mm:ss or h:mm:ss
+std::string clock_time(double s)
+{
+	long t = (long)(s + 0.5);
+	char buf[32];
+	if (t >= 3600)
+		snprintf(buf, sizeof(buf), "%ld:%02ld:%02ld", t / 3600,
+			 t / 60 % 60, t % 60);
+	else
+		snprintf(buf, sizeof(buf), "%ld:%02ld", t / 60, t % 60);
+	return buf;
+}
+
 void Copy::progress(bool force)
 {
+	if (opt_.progress_fd >= 0) {
+		// As nbdcopy --progress=FD: "N/100\n" whenever N changes.
+		int pct = src_.size ? (int)(100 * (double)done_ / src_.size)
+				    : 100;
+		if (pct != last_pct_) {
+			char line[16];
+			int n = snprintf(line, sizeof(line), "%d/100\n", pct);
+			if (write(opt_.progress_fd, line, n) == n)
+				last_pct_ = pct;
+		}
+		return;
+	}
 	if (!show_progress_)
 		return;
 	auto now = std::chrono::steady_clock::now();
@@ -351,13 +433,22 @@ void Copy::progress(bool force)
 	int pct = src_.size ? (int)(100.0 * done_ / src_.size) : 100;
 	char data[64] = "";
 	if (!strcmp(phase_, "copy"))
-		snprintf(data, sizeof(data), ", data %s",
-			 human_size(data_).c_str());
+		snprintf(data, sizeof(data), ", data %s copied",
+			 human_size(copied_).c_str());
+	// The ETA assumes the rest goes at the pace so far (holes and data
+	// mixed as until now).
+	std::string eta = "--:--";
+	if (done_ > 0 && t > 0.5 && done_ < src_.size)
+		eta = clock_time(t * (src_.size - done_) / done_);
+	else if (done_ >= src_.size)
+		eta = "0:00";
 	char line[256];
-	int n = snprintf(line, sizeof(line), "%s %s / %s (%d%%)%s, %s/s",
-			 phase_, human_size(done_).c_str(),
+	int n = snprintf(line, sizeof(line),
+			 "%s %s / %s (%d%%)%s, %s/s, ETA %s", phase_,
+			 human_size(done_).c_str(),
 			 human_size(src_.size).c_str(), pct, data,
-			 human_size(t > 0 ? (int64_t)(done_ / t) : 0).c_str());
+			 human_size(t > 0 ? (int64_t)(done_ / t) : 0).c_str(),
+			 eta.c_str());
 	n = std::min(n, (int)sizeof(line) - 1);
 	fprintf(stderr, "\r%s%*s", line,
 		drawn_ > (size_t)n ? (int)(drawn_ - n) : 0, "");
@@ -497,25 +588,46 @@ void Copy::hole(int64_t a, int64_t b)
 	progress();
 }
 
+bool is_zero(const char *p, int64_t n)
+{
+	return !p[0] && !memcmp(p, p + 1, n - 1);
+}
+
+// Copy [a, b) with read and write. Blocks of zb_ bytes (aligned in the
+// file) that read as zeros are not written: a file DST keeps a hole there,
+// a block device DST gets them zeroed where it does not read zeros.
 void Copy::rw_copy(int64_t a, int64_t b)
 {
-	int64_t zero_from = -1;		// start of a run of zero buffers
+	int64_t zero_from = -1;		// start of a run of zero blocks
 
 	for (int64_t p = a; p < b;) {
 		// Buffers aligned to buf_size in the file.
 		int64_t n = std::min(b - p, buf_size - p % buf_size);
 		read_full(src_, buf_, n, p);
-		bool zero = !buf_[0] && !memcmp(buf_, buf_ + 1, n - 1);
-		if (zero) {
-			zero_data_ += n;
-			if (zero_from < 0)
-				zero_from = p;
-		} else {
-			if (zero_from >= 0 && !dst_reads_zero())
-				zero_dst(zero_from, p);
-			zero_from = -1;
-			write_full(buf_, n, p);
+		copied_ += n;
+		int64_t data_from = -1;	// start of a run of data blocks
+		for (int64_t q = p; q < p + n;) {
+			int64_t m = std::min(p + n - q, zb_ - q % zb_);
+			if (is_zero(buf_ + (q - p), m)) {
+				if (data_from >= 0)
+					write_full(buf_ + (data_from - p),
+						   q - data_from, data_from);
+				data_from = -1;
+				zero_data_ += m;
+				if (zero_from < 0)
+					zero_from = q;
+			} else {
+				if (zero_from >= 0 && !dst_reads_zero())
+					zero_dst(zero_from, q);
+				zero_from = -1;
+				if (data_from < 0)
+					data_from = q;
+			}
+			q += m;
 		}
+		if (data_from >= 0)
+			write_full(buf_ + (data_from - p), p + n - data_from,
+				   data_from);
 		p += n;
 		if (zero_from < 0 || dst_reads_zero())
 			done_ = p;
@@ -531,6 +643,7 @@ void Copy::copy_data(int64_t a, int64_t b)
 {
 	data_ += b - a;
 	extents_++;
+	// copy_file_range only when asked: it writes zeros as data.
 	while (copy_range_ && !dst_.blk() && a < b) {
 		loff_t in = a, out = a;
 		ssize_t r = copy_file_range(src_.fd, &in, dst_.fd, &out,
@@ -555,6 +668,7 @@ void Copy::copy_data(int64_t a, int64_t b)
 			     (long long)src_.size);
 		touched_ = true;
 		a += r;
+		copied_ += r;
 		done_ = a;
 		progress();
 		check_interrupted();
@@ -627,9 +741,89 @@ void Copy::run()
 	end_progress();
 }
 
+// Compare [a, b) of SRC and DST by reading both.
+bool Copy::compare(int64_t a, int64_t b, char *other)
+{
+	for (int64_t p = a; p < b;) {
+		int64_t n = std::min(b - p, buf_size - p % buf_size);
+		read_full(src_, buf_, n, p);
+		read_full(dst_, other, n, p);
+		copied_ += n;
+		if (memcmp(buf_, other, n)) {
+			int64_t i = 0;
+			while (buf_[i] == other[i])
+				i++;
+			fprintf(stderr, "holecopy: verify: %s and %s differ "
+				"at byte %lld\n", src_.path, dst_.path,
+				(long long)(p + i));
+			return false;
+		}
+		p += n;
+		done_ = p;
+		progress();
+		check_interrupted();
+	}
+	return true;
+}
+
+// [a, b) of DST reads zeros, read to check.
+bool Copy::dst_zero_read(int64_t a, int64_t b)
+{
+	for (int64_t p = a; p < b;) {
+		int64_t n = std::min(b - p, buf_size - p % buf_size);
+		read_full(dst_, buf_, n, p);
+		dst_read_ += n;
+		if (!is_zero(buf_, n)) {
+			int64_t i = 0;
+			while (!buf_[i])
+				i++;
+			fprintf(stderr, "holecopy: verify: %s and %s differ "
+				"at byte %lld\n", src_.path, dst_.path,
+				(long long)(p + i));
+			return false;
+		}
+		p += n;
+		done_ = p;
+		progress();
+		check_interrupted();
+	}
+	return true;
+}
+
+// [a, b) is a hole of SRC, so it reads zeros: DST must read zeros there.
+// Where DST reports a hole, it does; only DST's data there is read.
+bool Copy::dst_zero(int64_t a, int64_t b)
+{
+	while (dst_seek_ && a < b) {
+		seekmap::Extent e;
+		int r = seekmap::next_data(dst_.fd, dst_.size, a, &e,
+					   &dst_calls_);
+		if (r < 0) {
+			dst_seek_ = false;	// read it all instead
+			break;
+		}
+		if (r == 0 || e.start >= b) {
+			a = b;
+			break;
+		}
+		if (!dst_zero_read(e.start, std::min(e.end, b)))
+			return false;
+		a = e.end;
+	}
+	if (a < b && !dst_zero_read(a, b))
+		return false;
+	done_ = std::max(done_, b);
+	progress();
+	return true;
+}
+
+// Compare DST with SRC. The data extents of SRC are read from both; a hole
+// of SRC reads zeros (what a hole promises), so there only DST is read,
+// and only where DST itself maps data. Without SEEK_DATA on SRC, all of it
+// is data.
 bool Copy::verify()
 {
-	char *other = alloc(buf_size);
+	std::unique_ptr<char, decltype(&free)> other(alloc(buf_size), free);
 	bool same = true;
 	int64_t size = src_.size;
 
@@ -640,6 +834,9 @@ bool Copy::verify()
 	if (!dst_.blk() && fstat(dst_.fd, &st) == 0)
 		dst_.size = st.st_size;
 	done_ = 0;
+	copied_ = 0;
+	dst_read_ = 0;
+	last_pct_ = -1;
 	phase_ = "verify";
 	phase_start_ = std::chrono::steady_clock::now();
 	if (!dst_.blk() && dst_.size != size) {
@@ -654,30 +851,42 @@ bool Copy::verify()
 		same = false;
 	}
 	size = std::min(size, dst_.size);
-	for (int64_t p = 0; p < size;) {
-		int64_t n = std::min(size - p, buf_size);
-		read_full(src_, buf_, n, p);
-		read_full(dst_, other, n, p);
-		if (memcmp(buf_, other, n)) {
-			int64_t i = 0;
-			while (buf_[i] == other[i])
-				i++;
-			fprintf(stderr, "holecopy: verify: %s and %s differ "
-				"at byte %lld\n", src_.path, dst_.path,
-				(long long)(p + i));
+	bool src_seek = src_seek_;
+	for (int64_t off = 0; off < size;) {
+		seekmap::Extent e = {off, size};
+		int r = 1;
+		if (src_seek)
+			r = seekmap::next_data(src_.fd, src_.size, off, &e,
+					       &src_calls_);
+		if (r == -EINVAL && off == 0) {
+			src_seek = false;
+			continue;
+		}
+		if (r == -ERANGE)
+			fail("%s: lseek(SEEK_DATA/SEEK_HOLE) from offset %lld "
+			     "answered outside [%lld, %lld]", src_.path,
+			     (long long)off, (long long)off,
+			     (long long)src_.size);
+		if (r < 0)
+			fail("%s: lseek(SEEK_DATA/SEEK_HOLE) from offset %lld: "
+			     "%s", src_.path, (long long)off, strerror(-r));
+		if (r == 0)
+			e = {size, size};
+		e = {std::min(e.start, size), std::min(e.end, size)};
+		if (!dst_zero(off, e.start) ||
+		    !compare(e.start, e.end, other.get())) {
 			same = false;
 			break;
 		}
-		p += n;
-		done_ = p;
-		progress();
-		check_interrupted();
+		off = std::max(e.end, off + 1);
 	}
 	end_progress();
-	free(other);
 	if (same && !opt_.quiet)
 		fprintf(stderr, "holecopy: verify: %s matches %s (%lld "
-			"bytes)\n", dst_.path, src_.path, (long long)size);
+			"bytes; read %s of data from both, %s of %s in the "
+			"holes of %s)\n", dst_.path, src_.path,
+			(long long)size, human_size(copied_).c_str(),
+			human_size(dst_read_).c_str(), dst_.path, src_.path);
 	return same;
 }
 
@@ -719,20 +928,23 @@ void Copy::incomplete()
 
 void open_src(File &f)
 {
-	f.fd = open(f.path, O_RDONLY | O_CLOEXEC);
+	// Checked before it is opened: opening a FIFO would wait for a
+	// writer.
+	f.fd = seekmap::open_file_or_blockdev(f.path, O_RDONLY, &f.st);
+	if (f.fd == -EINVAL)
+		fail("%s: not a regular file or block device (%s)", f.path,
+		     seekmap::file_type(f.st.st_mode));
 	if (f.fd < 0)
-		fail("%s: %s", f.path, strerror(errno));
-	if (fstat(f.fd, &f.st) < 0)
-		fail("%s: %s", f.path, strerror(errno));
+		fail("%s: %s", f.path, strerror(-f.fd));
 	f.size = seekmap::fd_size(f.fd, f.st);
-	if (f.size == -EINVAL)
-		fail("%s: not a regular file or block device", f.path);
 	if (f.size < 0)
 		fail("%s: cannot read the size: %s", f.path,
 		     strerror(-f.size));
 }
 
-void open_dst(File &f, bool verify_only)
+// Open DST; a new one is created with the permission bits @mode (less the
+// umask).
+void open_dst(File &f, bool verify_only, mode_t mode)
 {
 	struct stat st;
 	bool exists = stat(f.path, &st) == 0;
@@ -742,19 +954,23 @@ void open_dst(File &f, bool verify_only)
 	if (exists && S_ISDIR(st.st_mode))
 		fail("%s: is a directory", f.path);
 	if (exists && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-		fail("%s: not a regular file or block device", f.path);
+		fail("%s: not a regular file or block device (%s)", f.path,
+		     seekmap::file_type(st.st_mode));
 
+	// O_NONBLOCK: a FIFO put in its place after the stat() above must
+	// not block the open (the type is checked again below).
+	const int flags = O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
 	if (verify_only)
-		f.fd = open(f.path, O_RDONLY | O_CLOEXEC);
+		f.fd = open(f.path, O_RDONLY | flags);
 	else if (!exists)
-		f.fd = open(f.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-			    0666);
+		f.fd = open(f.path, O_RDWR | O_CREAT | O_EXCL | flags,
+			    mode & 0777);
 	else if (S_ISBLK(st.st_mode))
 		// The kernel's own guard: EBUSY when the device is mounted
 		// or held by device-mapper, md, or any exclusive opener.
-		f.fd = open(f.path, O_RDWR | O_EXCL | O_CLOEXEC);
+		f.fd = open(f.path, O_RDWR | O_EXCL | flags);
 	else
-		f.fd = open(f.path, O_RDWR | O_CLOEXEC);
+		f.fd = open(f.path, O_RDWR | flags);
 	if (f.fd < 0 && errno == EBUSY && exists && S_ISBLK(st.st_mode)) {
 		std::string mnt = mount_point(st.st_rdev);
 		if (!mnt.empty())
@@ -772,6 +988,8 @@ void open_dst(File &f, bool verify_only)
 		fail("%s: %s", f.path, strerror(errno));
 	if (exists && (f.st.st_mode & S_IFMT) != (st.st_mode & S_IFMT))
 		fail("%s: changed while it was being opened", f.path);
+	if (fcntl(f.fd, F_SETFL, fcntl(f.fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		fail("%s: %s", f.path, strerror(errno));
 	f.size = seekmap::fd_size(f.fd, f.st);
 	if (f.size < 0)
 		fail("%s: cannot read the size: %s", f.path,
@@ -780,14 +998,18 @@ void open_dst(File &f, bool verify_only)
 
 int parse_options(int argc, char **argv, Options *opt)
 {
-	enum { VERIFY_ONLY = 256, DST_ZEROED, NO_COPY_RANGE, PROGRESS };
+	enum { VERIFY_ONLY = 256, DST_ZEROED, COPY_RANGE, NO_COPY_RANGE,
+	       PROGRESS };
 	static const struct option longopts[] = {
 		{"verify", no_argument, nullptr, 'v'},
 		{"verify-only", no_argument, nullptr, VERIFY_ONLY},
+		{"destination-is-zero", no_argument, nullptr, DST_ZEROED},
+		// The names of earlier versions.
 		{"dst-is-zeroed", no_argument, nullptr, DST_ZEROED},
 		{"no-zero-holes", no_argument, nullptr, DST_ZEROED},
+		{"copy-range", no_argument, nullptr, COPY_RANGE},
 		{"no-copy-range", no_argument, nullptr, NO_COPY_RANGE},
-		{"progress", no_argument, nullptr, PROGRESS},
+		{"progress", optional_argument, nullptr, PROGRESS},
 		{"quiet", no_argument, nullptr, 'q'},
 		{"help", no_argument, nullptr, 'h'},
 		{},
@@ -806,11 +1028,26 @@ int parse_options(int argc, char **argv, Options *opt)
 		case DST_ZEROED:
 			opt->dst_zeroed = true;
 			break;
+		case COPY_RANGE:
+			opt->copy_range = true;
+			break;
 		case NO_COPY_RANGE:
 			opt->copy_range = false;
 			break;
 		case PROGRESS:
 			opt->progress = true;
+			if (optarg) {
+				char *end;
+				long fd = strtol(optarg, &end, 10);
+				if (!*optarg || *end || fd < 0 || fd > INT_MAX ||
+				    fcntl((int)fd, F_GETFL) < 0) {
+					fprintf(stderr, "holecopy: --progress="
+						"%s: not an open file "
+						"descriptor\n", optarg);
+					return 2;
+				}
+				opt->progress_fd = (int)fd;
+			}
 			break;
 		case 'q':
 			opt->quiet = true;
@@ -848,19 +1085,24 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, nullptr);
 	sigaction(SIGTERM, &sa, nullptr);
 	sigaction(SIGHUP, &sa, nullptr);
+	// A progress reader that goes away is no reason to stop copying.
+	if (opt.progress_fd >= 0)
+		signal(SIGPIPE, SIG_IGN);
+	// Trouble (not a difference) exits 2 with --verify-only, as cmp.
+	const int trouble = opt.verify_only ? exit_trouble : 1;
 
 	File src, dst;
 	src.path = opt.src;
 	dst.path = opt.dst;
 	try {
 		open_src(src);
-		open_dst(dst, opt.verify_only);
+		open_dst(dst, opt.verify_only, src.st.st_mode);
 		check_distinct(src, dst);
 		if (!opt.verify_only && !dst.blk())
 			check_not_backing(dst);
 	} catch (const Error &e) {
 		fprintf(stderr, "holecopy: %s\n", e.what());
-		return 1;
+		return trouble;
 	}
 
 	Copy copy(opt, src, dst);
@@ -879,7 +1121,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "holecopy: %s\n", e.what());
 		if (!opt.verify_only)
 			copy.incomplete();
-		return 1;
+		// Stopped by a signal: say so in the status, as a shell does.
+		return interrupted ? 128 + interrupted : trouble;
 	}
 	return 0;
 }

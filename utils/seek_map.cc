@@ -2,9 +2,12 @@
 #include "seek_map.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <linux/fs.h>
 #include <sstream>
 #include <sys/ioctl.h>
@@ -95,7 +98,13 @@ int64_t seek(int fd, int64_t off, int whence)
 
 Walk walk(int fd, int64_t size)
 {
+	return walk(fd, size, 0, size);
+}
+
+Walk walk(int fd, int64_t size, int64_t begin, int64_t end)
+{
 	Walk w;
+	end = std::min(end, size);
 	auto bad = [&](int64_t off, const char *what, int64_t r) {
 		std::ostringstream os;
 		os << what << "(" << off << ") on size " << size << " gave ";
@@ -117,8 +126,8 @@ Walk walk(int fd, int64_t size)
 		return false;
 	};
 
-	int64_t off = 0;
-	while (off < size) {
+	int64_t off = begin;
+	while (off < end) {
 		int64_t d = seek(fd, off, SEEK_DATA);
 		w.calls++;
 		if (d == -ENXIO)
@@ -129,6 +138,8 @@ Walk walk(int fd, int64_t size)
 		}
 		if (!position_follows(d))
 			break;
+		if (d >= end)
+			break;
 		int64_t h = seek(fd, d, SEEK_HOLE);
 		w.calls++;
 		if (h <= d || h > size) {
@@ -137,6 +148,7 @@ Walk walk(int fd, int64_t size)
 		}
 		if (!position_follows(h))
 			break;
+		h = std::min(h, end);
 		w.map.push_back({d, h});
 		off = h;
 	}
@@ -183,13 +195,86 @@ std::string human_size(int64_t bytes)
 					    "PiB", "EiB"};
 	double v = bytes;
 	int u = 0;
-	while (v >= 1024 && u < 6) {
+	// 1023.95 and more would print as "1024.0": roll over first.
+	while (u < 6 && (v >= 1024 || (u && v >= 1023.95))) {
 		v /= 1024;
 		u++;
 	}
 	char buf[32];
 	snprintf(buf, sizeof(buf), u ? "%.1f %s" : "%.0f %s", v, units[u]);
 	return buf;
+}
+
+int64_t parse_size(const char *s)
+{
+	static const char suffixes[] = "KMGTPE";
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	int shift = 0;
+	if (*end) {
+		const char *p = strchr(suffixes, toupper((unsigned char)*end));
+		if (!p)
+			return -1;
+		shift = 10 * (p - suffixes + 1);
+		end++;
+		if (!strcmp(end, "iB"))
+			end += 2;
+		if (*end)
+			return -1;
+	}
+	if (v > (unsigned long long)INT64_MAX >> shift)
+		return -1;
+	return (int64_t)(v << shift);
+}
+
+const char *file_type(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		return "a regular file";
+	case S_IFBLK:
+		return "a block device";
+	case S_IFDIR:
+		return "a directory";
+	case S_IFCHR:
+		return "a character device";
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFSOCK:
+		return "a socket";
+	case S_IFLNK:
+		return "a symbolic link";
+	}
+	return "of an unknown type";
+}
+
+int open_file_or_blockdev(const char *path, int flags, struct stat *st)
+{
+	auto ok = [](const struct stat &s) {
+		return S_ISREG(s.st_mode) || S_ISBLK(s.st_mode);
+	};
+	if (stat(path, st) < 0)
+		return -errno;
+	if (!ok(*st))
+		return -EINVAL;
+	// O_NONBLOCK: should @path be replaced by a FIFO after the stat(),
+	// open() still returns at once, and fstat() below refuses it.
+	int fd = open(path, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st) < 0 || !ok(*st) ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		int err = ok(*st) ? errno : EINVAL;
+		close(fd);
+		return -err;
+	}
+	return fd;
 }
 
 } // namespace seekmap

@@ -57,6 +57,10 @@ struct Walk {
 // position follows it.
 Walk walk(int fd, int64_t size);
 
+// The same for the range [@begin, @end) of it only: extents are cut at
+// @end (offsets stay those of the file), and no query starts past @end.
+Walk walk(int fd, int64_t size, int64_t begin, int64_t end);
+
 // One step of a walk that keeps no map: the first data extent of @fd
 // (size @size) at or after @off, found with one SEEK_DATA and one
 // SEEK_HOLE. Returns 1 with *@e set, 0 when only hole follows @off, or
@@ -70,7 +74,22 @@ int next_data(int fd, int64_t size, int64_t off, Extent *e, uint64_t *calls);
 // for any other type of file.
 int64_t fd_size(int fd, const struct stat &st);
 
-// @bytes in binary units for people: "512 B", "1.0 MiB", "3.5 GiB".
+// @bytes in binary units for people: "512 B", "1.0 MiB", "3.5 GiB"; a
+// value that would print as 1024.0 of a unit rolls over to the next one.
 std::string human_size(int64_t bytes);
+
+// A byte count from the command line: digits with an optional binary
+// suffix K, M, G, T, P or E (also KiB, MiB, ...); -1 if malformed or too
+// large.
+int64_t parse_size(const char *s);
+
+// "a FIFO", "a directory", "a character device", ... for @mode.
+const char *file_type(mode_t mode);
+
+// Open @path, a regular file or a block device, with @flags; fill @st.
+// Anything else gives -EINVAL without being opened for long: a FIFO is
+// never opened by a blocking open() (which would wait for a writer).
+// Returns the descriptor or -errno.
+int open_file_or_blockdev(const char *path, int flags, struct stat *st);
 
 } // namespace seekmap
