@@ -75,6 +75,8 @@ $(BUILD)/utils/%: utils/%.cc utils/seek_map.cc utils/seek_map.h
 
 tests: $(TEST_BIN) $(SEEKMAP) $(HOLECOPY)
 
+include utils/utils.mk userspace/coreutils/coreutils.mk
+
 # The kselftest lives in the overlaid tree; it is plain user space, so the
 # same build serves the base kernel too.
 KSELFTEST := $(BUILD)/$(KPKG)/tools/testing/selftests
@@ -95,7 +97,7 @@ vm:
 shell:
 	@$(VM) --shell
 
-check: deps
+check: deps coreutils
 	$(MAKE) kernel tests kselftest
 	KERNEL=$(BZIMAGE) TEST_BIN=$(TEST_BIN) KSELFTEST=$(KSELFTEST) \
 		SEEKMAP=$(SEEKMAP) HOLECOPY=$(HOLECOPY) \
@@ -114,7 +116,7 @@ run: deps
 # Ratios measured in the guest; nothing here is asserted by the tests. The
 # copy benchmark keeps a volume's data and two copies on the guest's tmpfs.
 BENCH_COPY ?= 4 1 10
-bench: deps
+bench: deps coreutils
 	$(MAKE) kernel tests
 	@harness/bench-slice-meta $(BUILD)/bench-slice-meta.img
 	@$(VM) 'BENCH_SLICE_META=$(BUILD)/bench-slice-meta.img harness/bench'
