@@ -5,6 +5,11 @@
 #   make vm CMD='...'   run a shell command as root in the guest
 #   make shell          interactive guest shell
 #   make diff           the kernel series as a diff against the base
+#   make patches        patches/ (the series) from the series tree, and the
+#                       overlaid kernel files from patches/
+#   make series-tree    the series as git commits to edit (build/series)
+#   make check-series   apply, build (W=1, sparse, modules, i386) and check
+#                       every patch of the series
 #   BASE=1              use the unpatched base kernel instead (any target)
 #   ACCEL=kvm           use KVM instead of TCG where it works
 
@@ -17,7 +22,7 @@ NPROC    := $(shell nproc)
 
 ifeq ($(BASE),1)
 KTREE    := $(BUILD)/base/$(KPKG)
-KOBJ     := $(BUILD)/obj-base
+KOBJ     := $(BUILD)/base/obj
 else
 KTREE    := $(BUILD)/$(KPKG)
 KOBJ     := $(BUILD)/obj
@@ -26,6 +31,11 @@ BZIMAGE  := $(KOBJ)/arch/x86/boot/bzImage
 VMDIR    := $(BUILD)/vm$(if $(filter 1,$(BASE)),-base)
 
 CCACHE   := $(shell command -v ccache 2>/dev/null)
+# Kbuild passes absolute source paths; relative to the object directory they
+# are the same for every clone and for every tree laid out as
+# <dir>/linux-source-6.12 next to <dir>/obj (the base and the series trees
+# too), so ccache serves one from another.
+export CCACHE_BASEDIR := $(BUILD)
 KMAKE    := $(MAKE) -C $(KTREE) O=$(KOBJ) CC="$(CCACHE) gcc" \
 	    KBUILD_BUILD_TIMESTAMP=seek-hole-data KBUILD_BUILD_USER=build \
 	    KBUILD_BUILD_HOST=build
@@ -34,7 +44,8 @@ export BUILD KPKG KPKG_VER VMDIR ACCEL
 VM       := KERNEL=$(BZIMAGE) harness/vm
 
 .PHONY: all deps src kernel config diff record-base clean distclean \
-	vm shell tests kselftest check run bench
+	vm shell tests kselftest check run bench \
+	series-tree patches check-overlay check-series
 
 all: kernel
 
@@ -98,6 +109,7 @@ shell:
 	@$(VM) --shell
 
 check: deps coreutils
+	@$(SERIES) check-overlay
 	$(MAKE) kernel tests kselftest
 	KERNEL=$(BZIMAGE) TEST_BIN=$(TEST_BIN) KSELFTEST=$(KSELFTEST) \
 		SEEKMAP=$(SEEKMAP) HOLECOPY=$(HOLECOPY) \
@@ -110,7 +122,7 @@ run: deps
 	$(MAKE) kernel tests
 	@$(VM) 'harness/demo $(SEEKMAP) $(HOLECOPY) patched'
 	$(MAKE) BASE=1 kernel
-	@KERNEL=$(BUILD)/obj-base/arch/x86/boot/bzImage VMDIR=$(BUILD)/vm-base \
+	@KERNEL=$(BUILD)/base/obj/arch/x86/boot/bzImage VMDIR=$(BUILD)/vm-base \
 		harness/vm 'harness/demo $(SEEKMAP) $(HOLECOPY) unpatched'
 
 # Ratios measured in the guest; nothing here is asserted by the tests. The
@@ -129,8 +141,25 @@ diff: src
 record-base:
 	harness/kernel-src record
 
+# The kernel series: patches/ is the source of truth, the overlaid files are
+# generated from it (harness/series explains the workflow).
+SERIES := BUILD=$(BUILD) KPKG=$(KPKG) KPKG_VER=$(KPKG_VER) NPROC=$(NPROC) \
+	  CCACHE=$(CCACHE) harness/series
+
+series-tree:
+	@$(SERIES) tree
+
+patches:
+	@$(SERIES) export
+
+check-overlay:
+	@$(SERIES) check-overlay
+
+check-series: deps
+	$(SERIES) check
+
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/obj-base $(BUILD)/tests $(BUILD)/vm
+	rm -rf $(BUILD)/obj $(BUILD)/base/obj $(BUILD)/tests $(BUILD)/vm
 
 distclean:
 	rm -rf $(BUILD)

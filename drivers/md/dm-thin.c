@@ -4534,8 +4534,9 @@ static loff_t thin_seek_block(struct thin_c *tc, loff_t pos, loff_t end,
 /*
  * The end, in bytes, of the range of the external origin that unprovisioned
  * reads use. thin_preresume() sets the origin's size for I/O, but a query
- * may run between a table swap and that (dm_resume() may wait for the pool
- * meanwhile), and the origin may have grown or shrunk since. Past the
+ * may run between a table swap and that (after the swap, the resume may
+ * wait for the pool meanwhile), and the origin may have grown or shrunk
+ * since. Past the
  * origin's current end reads fail (data); below the size I/O uses they read
  * the origin; so the larger of the two never reports a hole over either.
  * tc->lock keeps a 64-bit read from tearing against thin_preresume().

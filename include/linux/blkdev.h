@@ -1572,8 +1572,8 @@ struct block_device_operations {
 	 * does not search past @end.  A long search yields the CPU and stops
 	 * with -EINTR on a fatal signal.  Returns an offset >= @offset, where
 	 * @end or more means "none before @end"; or a negative errno such as
-	 * -EIO when the driver cannot tell.  Without this operation the whole
-	 * disk is data.
+	 * -EIO when the driver's metadata cannot be read.  Without this
+	 * operation the whole disk is data.
 	 */
 	loff_t (*seek_hole_data)(struct gendisk *disk, loff_t offset,
 				 loff_t end, int whence);
