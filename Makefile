@@ -128,6 +128,7 @@ run: deps
 # Ratios measured in the guest; nothing here is asserted by the tests. The
 # copy benchmark keeps a volume's data and two copies on the guest's tmpfs.
 BENCH_COPY ?= 4 1 10
+SERIES_BUILDS ?= 1
 bench: deps coreutils
 	$(MAKE) kernel tests
 	@harness/bench-slice-meta $(BUILD)/bench-slice-meta.img
@@ -156,7 +157,7 @@ check-overlay:
 	@$(SERIES) check-overlay
 
 check-series: deps
-	$(SERIES) check
+	SERIES_BUILDS=$(SERIES_BUILDS) $(SERIES) check
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/base/obj $(BUILD)/tests $(BUILD)/vm
