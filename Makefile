@@ -97,7 +97,7 @@ kselftest: src
 
 # Always ask kbuild: it knows what is out of date.
 kernel: src $(KOBJ)/.config
-	$(KMAKE) -s -j$(NPROC) bzImage
+	$(KMAKE) -s -j$(NPROC) bzImage modules
 	@echo "kernel: $(BZIMAGE)"
 
 # Run CMD in the guest on the kernel already built (no rebuild, so that
@@ -111,7 +111,7 @@ shell:
 check: deps coreutils
 	@$(SERIES) check-overlay
 	$(MAKE) kernel tests kselftest
-	KERNEL=$(BZIMAGE) TEST_BIN=$(TEST_BIN) KSELFTEST=$(KSELFTEST) \
+	KERNEL=$(BZIMAGE) KERNEL_OBJ=$(KOBJ) TEST_BIN=$(TEST_BIN) KSELFTEST=$(KSELFTEST) \
 		SEEKMAP=$(SEEKMAP) HOLECOPY=$(HOLECOPY) \
 		EXPECT_KERNEL=$(if $(BASE),unpatched,patched) harness/check
 
