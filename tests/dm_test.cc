@@ -16,6 +16,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "expected.h"
 #include "fixtures.h"
 #include "liveness.h"
 
@@ -47,7 +48,12 @@ private:
 
 // One target of a table, and what it must report.
 struct Target {
-	enum Kind { Linear, Zero, Error, Striped, Crypt } kind;
+	using Kind = DmTarget::Kind;
+	static constexpr Kind Linear = DmTarget::Linear, Zero = DmTarget::Zero,
+			      Error = DmTarget::Error,
+			      Striped = DmTarget::Striped,
+			      Crypt = DmTarget::Crypt;
+	Kind kind;
 	int64_t len;			// bytes
 	std::vector<const Disk *> devs = {}; // 1 for linear/crypt, n for striped
 	int64_t start = 0;		// linear/crypt: byte offset in the device
@@ -93,41 +99,14 @@ std::string table_text(const std::vector<Target> &targets)
 // The map the table must report, from the devices' own maps.
 ExtentMap expected_map(const std::vector<Target> &targets)
 {
-	ExtentMap out;
-	int64_t begin = 0;
-	auto add = [&](const ExtentMap &m, int64_t at) {
-		for (const Extent &e : m)
-			out.push_back({at + e.start, at + e.end});
-	};
+	std::vector<DmTarget> model;
 	for (const Target &x : targets) {
-		switch (x.kind) {
-		case Target::Linear:
-			add(seekmap::window(x.devs[0]->map(), x.start,
-					    x.start + x.len), begin);
-			break;
-		case Target::Zero:
-			break;
-		case Target::Error:
-		case Target::Crypt:
-			out.push_back({begin, begin + x.len});
-			break;
-		case Target::Striped: {
-			const int64_t n = x.devs.size();
-			std::vector<ExtentMap> maps;
-			for (const Disk *d : x.devs)
-				maps.push_back(d->map());
-			for (int64_t c = 0; c * x.chunk < x.len; c++) {
-				int64_t local = c / n * x.chunk;
-				add(seekmap::window(maps[c % n], local,
-						    local + x.chunk),
-				    begin + c * x.chunk);
-			}
-			break;
-		}
-		}
-		begin += x.len;
+		DmTarget t{x.kind, x.len, {}, x.start, x.chunk};
+		for (const Disk *d : x.devs)
+			t.maps.push_back(d->map());
+		model.push_back(std::move(t));
 	}
-	return seekmap::normalize(out);
+	return dm_expected_map(model);
 }
 
 // Create the table, compare the whole map, probe every boundary of the

@@ -3,8 +3,6 @@
 // asks it for extents with SEEK_DATA/SEEK_HOLE. nbdinfo --map must report
 // holes exactly where thin_dump says the volume is unprovisioned, and
 // nbdcopy must make an identical copy that stays sparse.
-#include <sstream>
-
 #include "thin_fixtures.h"
 
 namespace seektest {
@@ -16,24 +14,6 @@ std::string with_nbdkit(const std::string &dev, const std::string &client)
 {
 	return run_output("nbdkit -r -U - file " + dev + " --run '" + client +
 			  "'");
-}
-
-// The data extents of `nbdinfo --map`: lines of "offset length type
-// description", where bit 0 of type is NBD_STATE_HOLE.
-ExtentMap nbdinfo_data(const std::string &out)
-{
-	ExtentMap m;
-	std::istringstream in(out);
-	for (std::string line; std::getline(in, line);) {
-		std::istringstream l(line);
-		int64_t off, len;
-		unsigned type;
-		if (!(l >> off >> len >> type))
-			throw std::runtime_error("nbdinfo --map: '" + line + "'");
-		if (!(type & 1))
-			m.push_back({off, off + len});
-	}
-	return seekmap::normalize(m);
 }
 
 // A 64 MiB thin volume with runs, partial blocks and a block at the end.
@@ -58,7 +38,7 @@ TEST_F(NbdClient, NbdinfoMapHasHolesExactlyWhereTheThinVolumeHas)
 	ExtentMap want = thin.provisioned();
 	ASSERT_EQ(want.size(), 5u) << seekmap::to_string(want);
 	std::string out = with_nbdkit(thin.dm().path(), "nbdinfo --map \"$uri\"");
-	EXPECT_EQ(nbdinfo_data(out), want) << out;
+	EXPECT_EQ(nbdinfo_map_data(out), want) << out;
 }
 
 TEST_F(NbdClient, NbdcopyMakesAnIdenticalSparseCopy)

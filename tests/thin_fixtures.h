@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // RAII fixtures for dm-thin: a pool over two loop devices on sparse tmpfs
 // files, thin devices in it, and the provisioned map read independently
-// with thin_dump from a metadata snapshot (parsed with tinyxml2).
+// with thin_dump from a metadata snapshot (read by thin_dump_map()).
 #pragma once
 
 #include <cstdlib>
@@ -10,10 +10,10 @@
 #include <memory>
 #include <string>
 #include <sys/ioctl.h>
-#include <tinyxml2.h>
 #include <unistd.h>
 #include <vector>
 
+#include "expected.h"
 #include "fixtures.h"
 
 namespace seektest {
@@ -105,51 +105,10 @@ public:
 			throw;
 		}
 		message("release_metadata_snap");
-		return parse_dump(xml, id);
+		return thin_dump_map(xml, id, block_);
 	}
 
 private:
-	ExtentMap parse_dump(const std::string &xml, int id) const
-	{
-		tinyxml2::XMLDocument doc;
-		if (doc.Parse(xml.c_str(), xml.size()) != tinyxml2::XML_SUCCESS)
-			throw std::runtime_error("thin_dump XML: " +
-						 std::string(doc.ErrorStr()));
-		auto *sb = doc.FirstChildElement("superblock");
-		if (!sb)
-			throw std::runtime_error("thin_dump: no superblock");
-		int64_t bs = sb->Int64Attribute("data_block_size") * Sector;
-		if (bs != block_)
-			throw std::runtime_error("thin_dump: block size " +
-						 std::to_string(bs));
-		ExtentMap map;
-		bool found = false;
-		for (auto *dev = sb->FirstChildElement("device"); dev;
-		     dev = dev->NextSiblingElement("device")) {
-			if (dev->IntAttribute("dev_id", -1) != id)
-				continue;
-			found = true;
-			for (auto *m = dev->FirstChildElement(); m;
-			     m = m->NextSiblingElement()) {
-				std::string kind = m->Name();
-				if (kind == "single_mapping") {
-					int64_t b = m->Int64Attribute("origin_block", -1);
-					map.push_back({b * bs, (b + 1) * bs});
-				} else if (kind == "range_mapping") {
-					int64_t b = m->Int64Attribute("origin_begin", -1);
-					int64_t n = m->Int64Attribute("length", -1);
-					map.push_back({b * bs, (b + n) * bs});
-				} else {
-					throw std::runtime_error("thin_dump: " + kind);
-				}
-			}
-		}
-		if (!found)
-			throw std::runtime_error("thin_dump: no device " +
-						 std::to_string(id));
-		return seekmap::normalize(map);
-	}
-
 	int64_t block_, data_size_;
 	SparseFile meta_file_, data_file_;
 	LoopDevice meta_loop_, data_loop_;
@@ -243,14 +202,6 @@ inline void snapshot(ThinPool &pool, ThinDevice &origin, int snap_id)
 inline void ExpectProvisionedMap(ThinDevice &dev)
 {
 	ExpectMap(dev.fd(), dev.size(), dev.provisioned());
-}
-
-inline ExtentMap blocks(int64_t bs, std::initializer_list<std::pair<int64_t, int64_t>> runs)
-{
-	ExtentMap m;
-	for (auto [first, n] : runs)
-		m.push_back({first * bs, (first + n) * bs});
-	return seekmap::normalize(m);
 }
 
 } // namespace seektest

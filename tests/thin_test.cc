@@ -2,8 +2,8 @@
 // dm-thin answers SEEK_DATA/SEEK_HOLE from its pool metadata: provisioned
 // blocks are data, unprovisioned ones holes (or the external origin's map).
 // The expected map is the provisioned map read independently, with
-// thin-provisioning-tools' thin_dump from a metadata snapshot, parsed with
-// tinyxml2.
+// thin-provisioning-tools' thin_dump from a metadata snapshot, read by
+// thin_dump_map() (expected.h).
 //
 // SEEK_TEST_SEED=n replays from seed n; SEEK_TEST_THIN_LAYOUTS=k sets the
 // number of random layouts per block size.
@@ -21,7 +21,6 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <thread>
-#include <tinyxml2.h>
 #include <unistd.h>
 
 #include "liveness.h"
@@ -287,10 +286,8 @@ struct Origin {
 	// Unprovisioned blocks read the origin below its size, zeros past it.
 	ExtentMap expected(const ExtentMap &provisioned, int64_t thin_size) const
 	{
-		ExtentMap m = seekmap::window(file.map(), 0,
-					      std::min(file.size(), thin_size));
-		m.insert(m.end(), provisioned.begin(), provisioned.end());
-		return seekmap::normalize(m);
+		return external_origin_map(file.map(), file.size(), provisioned,
+					   thin_size);
 	}
 
 private:

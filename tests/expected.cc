@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "expected.h"
+
+#include <algorithm>
+#include <sstream>
+#include <stdexcept>
+#include <tinyxml2.h>
+
+namespace seektest {
+
+ExtentMap blocks(int64_t bs,
+		 std::initializer_list<std::pair<int64_t, int64_t>> runs)
+{
+	ExtentMap m;
+	for (auto [first, n] : runs)
+		m.push_back({first * bs, (first + n) * bs});
+	return seekmap::normalize(m);
+}
+
+ExtentMap dm_expected_map(const std::vector<DmTarget> &targets)
+{
+	ExtentMap out;
+	int64_t begin = 0;
+	auto add = [&](const ExtentMap &m, int64_t at) {
+		for (const Extent &e : m)
+			out.push_back({at + e.start, at + e.end});
+	};
+	for (const DmTarget &x : targets) {
+		switch (x.kind) {
+		case DmTarget::Linear:
+			add(seekmap::window(x.maps.at(0), x.start,
+					    x.start + x.len), begin);
+			break;
+		case DmTarget::Zero:
+			break;
+		case DmTarget::Error:
+		case DmTarget::Crypt:
+			out.push_back({begin, begin + x.len});
+			break;
+		case DmTarget::Striped: {
+			const int64_t n = x.maps.size();
+			if (n == 0 || x.chunk <= 0)
+				throw std::invalid_argument("striped target "
+							    "without stripes");
+			for (int64_t c = 0; c * x.chunk < x.len; c++) {
+				int64_t local = c / n * x.chunk;
+				int64_t len = std::min(x.chunk,
+						       x.len - c * x.chunk);
+				add(seekmap::window(x.maps[c % n], local,
+						    local + len),
+				    begin + c * x.chunk);
+			}
+			break;
+		}
+		}
+		begin += x.len;
+	}
+	return seekmap::normalize(out);
+}
+
+ExtentMap thin_dump_map(const std::string &xml, int id, int64_t block)
+{
+	tinyxml2::XMLDocument doc;
+	if (doc.Parse(xml.c_str(), xml.size()) != tinyxml2::XML_SUCCESS)
+		throw std::runtime_error("thin_dump XML: " +
+					 std::string(doc.ErrorStr()));
+	auto *sb = doc.FirstChildElement("superblock");
+	if (!sb)
+		throw std::runtime_error("thin_dump: no superblock");
+	int64_t bs = sb->Int64Attribute("data_block_size") * 512;
+	if (bs != block)
+		throw std::runtime_error("thin_dump: block size " +
+					 std::to_string(bs));
+	ExtentMap map;
+	bool found = false;
+	for (auto *dev = sb->FirstChildElement("device"); dev;
+	     dev = dev->NextSiblingElement("device")) {
+		if (dev->IntAttribute("dev_id", -1) != id)
+			continue;
+		found = true;
+		for (auto *m = dev->FirstChildElement(); m;
+		     m = m->NextSiblingElement()) {
+			std::string kind = m->Name();
+			int64_t b, n;
+			if (kind == "single_mapping") {
+				b = m->Int64Attribute("origin_block", -1);
+				n = 1;
+			} else if (kind == "range_mapping") {
+				b = m->Int64Attribute("origin_begin", -1);
+				n = m->Int64Attribute("length", -1);
+			} else {
+				throw std::runtime_error("thin_dump: " + kind);
+			}
+			if (b < 0 || n < 1)
+				throw std::runtime_error("thin_dump: " + kind +
+							 " without its block");
+			map.push_back({b * bs, (b + n) * bs});
+		}
+	}
+	if (!found)
+		throw std::runtime_error("thin_dump: no device " +
+					 std::to_string(id));
+	return seekmap::normalize(map);
+}
+
+ExtentMap external_origin_map(const ExtentMap &origin, int64_t origin_size,
+			      const ExtentMap &provisioned, int64_t thin_size)
+{
+	ExtentMap m = seekmap::window(origin, 0,
+				      std::min(origin_size, thin_size));
+	for (const Extent &e : provisioned)
+		if (e.start < thin_size)
+			m.push_back({e.start, std::min(e.end, thin_size)});
+	return seekmap::normalize(m);
+}
+
+ExtentMap nbdinfo_map_data(const std::string &out)
+{
+	ExtentMap m;
+	std::istringstream in(out);
+	for (std::string line; std::getline(in, line);) {
+		std::istringstream l(line);
+		int64_t off, len;
+		unsigned type;
+		if (!(l >> off >> len >> type) || off < 0 || len <= 0)
+			throw std::runtime_error("nbdinfo --map: '" + line +
+						 "'");
+		if (!(type & 1))
+			m.push_back({off, off + len});
+	}
+	return seekmap::normalize(m);
+}
+
+} // namespace seektest

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0
+// The expected maps and the ground truth of the suite as pure functions of
+// what a test wrote down or read from elsewhere (a dm table and its
+// devices' maps, thin_dump's XML, nbdinfo's output): no kernel objects, so
+// that tests/unit/ checks them on the host against hand-written layouts
+// (make unit) before the guest suite relies on them.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "../utils/seek_map.h"
+
+namespace seektest {
+
+using seekmap::Extent;
+using seekmap::ExtentMap;
+
+// Runs of whole blocks of @bs bytes, {first block, number of blocks}, as a
+// normalized map.
+ExtentMap blocks(int64_t bs,
+		 std::initializer_list<std::pair<int64_t, int64_t>> runs);
+
+// One target of a device-mapper table, as the expected map sees it: its
+// kind, its length and the maps of the devices it maps.
+struct DmTarget {
+	enum Kind { Linear, Zero, Error, Striped, Crypt } kind;
+	int64_t len;			// bytes
+	std::vector<ExtentMap> maps = {}; // 1 for linear/crypt, n for striped
+	int64_t start = 0;		// linear/crypt: byte offset in the device
+	int64_t chunk = 0;		// striped: chunk size in bytes
+};
+
+// The map a table of @targets (in order, from offset 0) must report:
+// linear is its device's map through its window, striped its devices'
+// maps interleaved chunk by chunk (chunk c is chunk c / n of stripe c % n),
+// zero all hole, and every other target (error, crypt) all data.
+ExtentMap dm_expected_map(const std::vector<DmTarget> &targets);
+
+// The provisioned map of thin device @id in thin_dump's XML @xml of a pool
+// with blocks of @block bytes: single_mapping and range_mapping elements,
+// in bytes. Throws std::runtime_error on malformed XML, another block size,
+// an unknown element or a missing device.
+ExtentMap thin_dump_map(const std::string &xml, int id, int64_t block);
+
+// The map of a thin device of @thin_size bytes with an external origin of
+// @origin_size bytes whose map is @origin: provisioned blocks are data,
+// unprovisioned ones read the origin below its size and zeros past it.
+ExtentMap external_origin_map(const ExtentMap &origin, int64_t origin_size,
+			      const ExtentMap &provisioned, int64_t thin_size);
+
+// The data extents of `nbdinfo --map` output: lines of "offset length type
+// description", where bit 0 of type is NBD_STATE_HOLE. Throws
+// std::runtime_error on a line it cannot read.
+ExtentMap nbdinfo_map_data(const std::string &out);
+
+} // namespace seektest
