@@ -44,7 +44,7 @@ export BUILD KPKG KPKG_VER VMDIR ACCEL
 VM       := KERNEL=$(BZIMAGE) harness/vm
 
 .PHONY: all deps src kernel config diff record-base clean distclean \
-	vm shell tests kselftest check run bench \
+	vm shell tests unit kselftest check run bench \
 	series-tree patches check-overlay check-series
 
 all: kernel
@@ -86,6 +86,19 @@ $(BUILD)/utils/%: utils/%.cc utils/seek_map.cc utils/seek_map.h
 
 tests: $(TEST_BIN) $(SEEKMAP) $(HOLECOPY)
 
+# Host-only unit tests (no guest) of the map walker and of the expected
+# maps the suite compares the kernel with: the first step of make check.
+UNIT_BIN := $(BUILD)/tests/unit_test
+UNIT_SRC := $(wildcard tests/unit/*.cc) tests/expected.cc tests/fixtures.cc \
+	    utils/seek_map.cc
+
+$(UNIT_BIN): $(UNIT_SRC) $(HDRS) $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -o $@ $(UNIT_SRC) -lgtest_main -lgtest -ltinyxml2 -pthread
+
+unit: $(UNIT_BIN)
+	$(UNIT_BIN) --gtest_brief=1
+
 include utils/utils.mk userspace/coreutils/coreutils.mk
 
 # The kselftest lives in the overlaid tree; it is plain user space, so the
@@ -108,7 +121,7 @@ vm:
 shell:
 	@$(VM) --shell
 
-check: deps coreutils
+check: deps unit coreutils
 	@$(SERIES) check-overlay
 	$(MAKE) kernel tests kselftest
 	KERNEL=$(BZIMAGE) KERNEL_OBJ=$(KOBJ) TEST_BIN=$(TEST_BIN) KSELFTEST=$(KSELFTEST) \
