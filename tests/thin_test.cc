@@ -125,9 +125,16 @@ TEST_F(ThinPoolTest, TeraByteVirtualVolumeInSmallPool)
 	ExtentMap want = thin.provisioned();
 	EXPECT_EQ(want, seekmap::normalize(written));
 	seekmap::Walk w = seekmap::walk(thin.fd(), thin.size());
-	EXPECT_EQ(w.map, want);
-	// One SEEK_DATA and one SEEK_HOLE per extent, and a last SEEK_DATA.
-	EXPECT_LE(w.calls, 2 * want.size() + 2);
+	EXPECT_EQ(w.error, "");
+	EXPECT_EQ(seekmap::normalize(w.map), want);
+	// Each run of two blocks is one answer: one SEEK_DATA and one
+	// SEEK_HOLE per extent, and a last SEEK_DATA unless the last extent
+	// ends the device. A kernel that answers one block at a time (a
+	// SEEK_HOLE at the end of each block) takes two calls per block.
+	const uint64_t calls =
+		2 * want.size() + (want.back().end < thin.size() ? 1 : 0);
+	EXPECT_EQ(w.calls, calls)
+		<< "walk answers " << seekmap::to_string(w.map);
 	ExpectMap(thin.fd(), thin.size(), want);
 }
 
