@@ -1,0 +1,1118 @@
+// SPDX-License-Identifier: GPL-2.0
+// Scenarios: loop devices (backing file growth and truncation, offset and
+// sizelimit changes, LOOP_CHANGE_FD, LOOP_CLR_FD/LOOP_CONFIGURE with and
+// without a partition scan), the partitions of a loop device, dm tables of
+// linear, stripe and zero targets (reload, suspend, resume, remove and
+// create again), and a thin pool with a volume, a volume over an external
+// origin and their snapshots (writes, discards, snapshot creation and
+// deletion, pool suspends).
+//
+// Ground truth never comes from the device under test: it is the layout
+// the scenario wrote (checked once against the tmpfs file's own SEEK map
+// at setup), translated through the table or partition layout the
+// scenario chose; for thin, the blocks the scenario provisioned (checked
+// against thin_dump at setup and used for the quiet check at the end).
+#include "scenarios.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <linux/loop.h>
+#include <map>
+#include <stdexcept>
+#include <sys/ioctl.h>
+#include <sys/sysmacros.h>
+#include <thread>
+#include <tinyxml2.h>
+#include <unistd.h>
+
+namespace stress {
+
+std::atomic<bool> stop_flag{false};
+
+void nap(Rng &rng, int lo_ms, int hi_ms)
+{
+	int ms = lo_ms + static_cast<int>(rng() % (hi_ms - lo_ms + 1));
+	for (; ms > 0 && !stop_flag; ms -= 10)
+		std::this_thread::sleep_for(
+			std::chrono::milliseconds(std::min(ms, 10)));
+}
+
+namespace {
+
+// Uniform in [lo, hi].
+int64_t urand(Rng &rng, int64_t lo, int64_t hi)
+{
+	return lo + static_cast<int64_t>(rng() % uint64_t(hi - lo + 1));
+}
+
+// About @n extents of 1..@max_units units inside [begin, end), unit-aligned.
+ExtentMap random_extents(Rng &rng, int64_t begin, int64_t end, int n,
+			 int64_t unit, int64_t max_units)
+{
+	ExtentMap m;
+	const int64_t units = (end - begin) / unit;
+	for (int i = 0; i < n; i++) {
+		int64_t len = urand(rng, 1, max_units);
+		int64_t first = urand(rng, 0, std::max<int64_t>(units - len, 0));
+		m.push_back({begin + first * unit,
+			     std::min(end, begin + (first + len) * unit)});
+	}
+	return seekmap::normalize(m);
+}
+
+void write_layout(SparseFile &f, const ExtentMap &m, uint64_t seed)
+{
+	for (const Extent &e : m)
+		f.write(e.start, e.length(), seed++);
+}
+
+void setup_check(bool ok, const std::string &what)
+{
+	if (!ok)
+		throw std::runtime_error("setup: " + what);
+}
+
+// The file's own map must be what the scenario wrote.
+void expect_file_map(const SparseFile &f, int64_t begin, int64_t end,
+		     const ExtentMap &layout)
+{
+	ExtentMap got = restrict(f.map(), {{begin, end}});
+	ExtentMap want = restrict(layout, {{begin, end}});
+	setup_check(got == want, f.path() + ": file map " +
+				      seekmap::to_string(got) +
+				      " is not the layout written " +
+				      seekmap::to_string(want));
+}
+
+void write_partition_table(const SparseFile &f, const std::string &script)
+{
+	std::string sp = f.path() + ".sfdisk";
+	{
+		Fd s = open_or_throw(sp, O_WRONLY | O_CREAT | O_TRUNC);
+		if (::write(s.get(), script.data(), script.size()) !=
+		    ssize_t(script.size()))
+			fail_errno("write " + sp);
+	}
+	try {
+		run_output("sfdisk --quiet --no-reread --no-tell-kernel " +
+			   f.path() + " < " + sp + " >/dev/null");
+	} catch (...) {
+		unlink(sp.c_str());
+		throw;
+	}
+	unlink(sp.c_str());
+}
+
+// The map of a loop device at @offset of @f: the file's own map; past
+// the file's end (it shrank after binding) reads fail, which is data.
+ExtentMap loop_expected(const SparseFile &f, int64_t offset)
+{
+	const int64_t eof = (f.size() - offset) / Sector * Sector;
+	return unite(seekmap::window(f.map(), offset, INT64_MAX / 2),
+		     {{std::max<int64_t>(eof, 0), INT64_MAX / 2}});
+}
+
+std::shared_ptr<Target> target(const std::string &label,
+			       const std::string &node,
+			       std::vector<Region> stable, const ExtentMap &truth)
+{
+	return std::make_shared<Target>(label, node, std::move(stable), truth);
+}
+
+std::string sectors(int64_t bytes)
+{
+	return std::to_string(bytes / Sector);
+}
+
+// O_DIRECT write of the run's pattern; @off and @len sector-aligned.
+void direct_write(int fd, int64_t off, int64_t len, uint64_t seed)
+{
+	void *p = nullptr;
+	const size_t chunk = std::min<int64_t>(len, 1 * MiB);
+	if (posix_memalign(&p, 4096, chunk))
+		throw std::bad_alloc();
+	std::unique_ptr<void, decltype(&free)> buf(p, free);
+	fill_pattern(static_cast<unsigned char *>(p), chunk, seed);
+	for (int64_t done = 0; done < len;) {
+		size_t n = std::min<int64_t>(chunk, len - done);
+		ssize_t w = pwrite(fd, p, n, off + done);
+		if (w <= 0)
+			fail_errno("O_DIRECT write at " +
+				   std::to_string(off + done));
+		done += w;
+	}
+}
+
+// ---------------------------------------------------------------------
+// A loop device whose backing file grows (then LOOP_SET_CAPACITY) and is
+// truncated, never below its stable first 16 MiB; the tail is written and
+// punched.
+class LoopGrow : public Scenario {
+	static constexpr int64_t kStable = 16 * MiB, kMax = 40 * MiB;
+
+public:
+	explicit LoopGrow(Rng &rng) : file_("grow", 20 * MiB)
+	{
+		ExtentMap layout = random_extents(rng, 0, kStable, 24, 4 * KiB, 128);
+		// Data up to the stable end and from there on.
+		layout = unite(layout, {{kStable - 8 * KiB, kStable}});
+		write_layout(file_, layout, 1000);
+		file_.write(kStable, 64 * KiB, 2000);
+		expect_file_map(file_, 0, kStable, layout);
+		loop_ = std::make_unique<Loop>(file_.path(), LoopOptions{});
+		auto t = target("loop-grow", loop_->path(), {{0, kStable}}, layout);
+		t->fixed_size = false;
+		targets.push_back(t);
+	}
+	const char *name() const override { return "loop-grow"; }
+	int mutate(int, Rng &rng) override
+	{
+		const int64_t cur = file_.size();
+		switch (rng() % 4) {
+		case 0: { // grow, maybe to an unaligned size, maybe with data
+			int64_t to = std::min(kMax, cur + urand(rng, 1, 2048) * 4 * KiB);
+			if (rng() % 3 == 0)
+				to += urand(rng, 1, 7) * Sector;
+			file_.truncate(to);
+			if (rng() % 2 && to - cur >= 4 * KiB) {
+				int64_t at = (cur + 4 * KiB - 1) / (4 * KiB) * 4 * KiB;
+				if (at < to)
+					file_.write(at, std::min<int64_t>(to - at, 256 * KiB), rng());
+			}
+			set_capacity();
+			return 2;
+		}
+		case 1: { // truncate, not always followed by LOOP_SET_CAPACITY
+			file_.truncate(kStable + urand(rng, 0, (cur - kStable) / Sector) * Sector);
+			if (rng() % 4)
+				set_capacity();
+			return 1;
+		}
+		case 2:
+		case 3: {
+			if (cur < kStable + 4 * KiB)
+				return 0;
+			int64_t pages = (cur - kStable) / (4 * KiB);
+			if (pages < 1)
+				return 0;
+			int64_t first = urand(rng, 0, pages - 1);
+			int64_t len = urand(rng, 1, std::min<int64_t>(64, pages - first)) * 4 * KiB;
+			int64_t at = kStable + first * 4 * KiB;
+			if (rng() % 2)
+				file_.write(at, len, rng());
+			else
+				file_.punch(at, len);
+			return 1;
+		}
+		}
+		return 0;
+	}
+	void quiet_check(Walker &w) override
+	{
+		w.walk_exact("loop-grow", loop_->path(), loop_expected(file_, 0));
+	}
+
+private:
+	void set_capacity()
+	{
+		if (ioctl(loop_->fd(), LOOP_SET_CAPACITY, 0))
+			fail_errno("LOOP_SET_CAPACITY " + loop_->path());
+	}
+
+	SparseFile file_;
+	std::unique_ptr<Loop> loop_;
+};
+
+// ---------------------------------------------------------------------
+// LOOP_SET_STATUS64 changing lo_offset and lo_sizelimit. The backing file
+// repeats one layout every megabyte and the offsets are whole periods, so
+// the first 16 MiB of the device look the same under every configuration:
+// an answer that mixes the old and the new one must still be exact there.
+class LoopStatus : public Scenario {
+	static constexpr int64_t kPeriod = 1 * MiB, kStable = 16 * kPeriod;
+
+public:
+	explicit LoopStatus(Rng &rng) : file_("status", 24 * kPeriod)
+	{
+		ExtentMap period = random_extents(rng, 0, kPeriod, 5, 4 * KiB, 32);
+		ExtentMap layout;
+		for (int64_t k = 0; k < 24; k++)
+			for (const Extent &e : period)
+				layout.push_back({k * kPeriod + e.start, k * kPeriod + e.end});
+		layout = seekmap::normalize(layout);
+		write_layout(file_, layout, 3000);
+		expect_file_map(file_, 0, 24 * kPeriod, layout);
+		loop_ = std::make_unique<Loop>(file_.path(), LoopOptions{});
+		auto t = target("loop-status", loop_->path(), {{0, kStable}}, layout);
+		t->fixed_size = false;
+		targets.push_back(t);
+	}
+	const char *name() const override { return "loop-status"; }
+	int mutate(int, Rng &rng) override
+	{
+		struct loop_info64 info = {};
+		if (ioctl(loop_->fd(), LOOP_GET_STATUS64, &info))
+			fail_errno("LOOP_GET_STATUS64");
+		info.lo_offset = (rng() % 4) * kPeriod;
+		switch (rng() % 3) {
+		case 0: info.lo_sizelimit = 0; break;
+		case 1: info.lo_sizelimit = kStable + urand(rng, 0, 4096) * Sector; break;
+		default: info.lo_sizelimit = 20 * kPeriod; break;
+		}
+		if (ioctl(loop_->fd(), LOOP_SET_STATUS64, &info)) {
+			if (errno == EAGAIN || errno == EBUSY)
+				return 0;
+			fail_errno("LOOP_SET_STATUS64 " + loop_->path());
+		}
+		return 1;
+	}
+	void quiet_check(Walker &w) override
+	{
+		struct loop_info64 info = {};
+		if (ioctl(loop_->fd(), LOOP_GET_STATUS64, &info))
+			fail_errno("LOOP_GET_STATUS64");
+		int64_t off = static_cast<int64_t>(info.lo_offset);
+		w.walk_exact("loop-status", loop_->path(), loop_expected(file_, off));
+	}
+
+private:
+	SparseFile file_;
+	std::unique_ptr<Loop> loop_;
+};
+
+// ---------------------------------------------------------------------
+// LOOP_CHANGE_FD between two files of one size that agree in their first
+// half and differ in the second.
+class LoopChangeFd : public Scenario {
+	static constexpr int64_t kSize = 16 * MiB, kStable = 8 * MiB;
+
+public:
+	explicit LoopChangeFd(Rng &rng) : a_("changefd-a", kSize), b_("changefd-b", kSize)
+	{
+		ExtentMap common = random_extents(rng, 0, kStable, 16, 4 * KiB, 64);
+		common = unite(common, {{kStable - 4 * KiB, kStable}});
+		write_layout(a_, common, 4000);
+		write_layout(b_, common, 4000);
+		write_layout(a_, random_extents(rng, kStable, kSize, 8, 4 * KiB, 64), 5000);
+		ExtentMap tail_b = random_extents(rng, kStable, kSize, 8, 4 * KiB, 64);
+		tail_b = unite(tail_b, {{kStable, kStable + 4 * KiB}});
+		write_layout(b_, tail_b, 6000);
+		expect_file_map(a_, 0, kStable, common);
+		expect_file_map(b_, 0, kStable, common);
+		loop_ = std::make_unique<Loop>(a_.path(), LoopOptions{.read_only = true});
+		targets.push_back(target("loop-changefd", loop_->path(), {{0, kStable}}, common));
+	}
+	const char *name() const override { return "loop-changefd"; }
+	int mutate(int, Rng &rng) override
+	{
+		on_b_ = rng() % 4 ? !on_b_ : on_b_; // sometimes the same file again
+		Fd f = open_or_throw(on_b_ ? b_.path() : a_.path(), O_RDONLY);
+		if (ioctl(loop_->fd(), LOOP_CHANGE_FD, f.get()))
+			fail_errno("LOOP_CHANGE_FD " + loop_->path());
+		return 1;
+	}
+	void quiet_check(Walker &w) override
+	{
+		w.walk_exact("loop-changefd", loop_->path(), (on_b_ ? b_ : a_).map());
+	}
+
+private:
+	SparseFile a_, b_;
+	std::unique_ptr<Loop> loop_;
+	bool on_b_ = false;
+};
+
+// ---------------------------------------------------------------------
+// One loop device cleared (LOOP_CLR_FD) and configured again
+// (LOOP_CONFIGURE) over and over, with or without a partition scan of its
+// msdos label and with different size limits. Walks that overlap a change
+// are not judged (a generation count says which).
+class LoopCycle : public Scenario {
+	static constexpr int64_t kSize = 16 * MiB, kStable = 15 * MiB;
+	static constexpr int64_t kP1 = 1 * MiB, kP1End = 9 * MiB;
+
+public:
+	explicit LoopCycle(Rng &rng) : file_("cycle", kSize)
+	{
+		write_partition_table(file_, "label: dos\n"
+					     "start=2048, size=16384, type=83\n"
+					     "start=18432, size=10240, type=83\n");
+		ExtentMap layout = random_extents(rng, kP1, kSize, 20, 4 * KiB, 64);
+		layout = unite(layout, {{kP1End - 4 * KiB, kP1End + 4 * KiB}});
+		write_layout(file_, layout, 7000);
+		expect_file_map(file_, kP1, kSize, layout);
+		truth_ = file_.map(); // with the label sfdisk wrote
+		backing_ = open_or_throw(file_.path(), O_RDWR);
+
+		Fd ctl = open_or_throw("/dev/loop-control", O_RDWR);
+		number_ = ioctl(ctl.get(), LOOP_CTL_GET_FREE);
+		if (number_ < 0)
+			fail_errno("LOOP_CTL_GET_FREE");
+		path_ = "/dev/loop" + std::to_string(number_);
+		setup_check(wait_for_node(path_, 2000), path_ + " did not appear");
+		configure(LoopOptions{.partscan = true}, 2000);
+
+		auto whole = target("loop-cycle", path_, {{0, kStable}}, truth_);
+		whole->fixed_size = false;
+		whole->generation = &generation_;
+		auto p1 = target("loop-cycle-p1", path_ + "p1", {{0, kP1End - kP1}},
+				 seekmap::window(truth_, kP1, kP1End));
+		p1->may_vanish = true; // no partitions without the scan
+		p1->generation = &generation_;
+		targets = {whole, p1};
+	}
+	~LoopCycle() override
+	{
+		generation_++;
+		if (dev_.get() >= 0) {
+			ioctl(dev_.get(), LOOP_CLR_FD);
+			dev_.reset();
+		}
+		for (int i = 0; i < 2000 && loop_bound(number_); i++)
+			std::this_thread::sleep_for(std::chrono::milliseconds(10));
+		if (loop_bound(number_))
+			fprintf(stderr, "stress: %s is still bound\n", path_.c_str());
+	}
+	const char *name() const override { return "loop-cycle"; }
+	int mutate(int, Rng &rng) override
+	{
+		nap(rng, 1000, 5000); // bound for a while: walkers judge it
+		if (stop_flag)
+			return 0;
+		generation_++; // odd: changing
+		if (ioctl(dev_.get(), LOOP_CLR_FD))
+			fail_errno("LOOP_CLR_FD " + path_);
+		dev_.reset(); // cleared at the last close (ours or a walker's)
+		LoopOptions o;
+		o.partscan = rng() % 2;
+		o.read_only = rng() % 4 == 0;
+		switch (rng() % 3) {
+		case 0: o.sizelimit = 0; break;
+		case 1: o.sizelimit = kStable; break;
+		default: o.sizelimit = kStable + urand(rng, 1, 2047) * Sector; break;
+		}
+		configure(o, 30000);
+		generation_++; // even: bound
+		return 2;
+	}
+	void quiet_check(Walker &w) override
+	{
+		w.walk_exact("loop-cycle", path_, truth_);
+		if (opts_.partscan)
+			w.walk_exact("loop-cycle-p1", path_ + "p1",
+				     seekmap::window(truth_, kP1, kP1End));
+	}
+
+private:
+	// Bind again as soon as the last opener of the old binding is gone.
+	void configure(const LoopOptions &o, int timeout_ms)
+	{
+		auto deadline = std::chrono::steady_clock::now() +
+				std::chrono::milliseconds(timeout_ms);
+		int r = 0;
+		while (std::chrono::steady_clock::now() < deadline) {
+			Fd d(open(path_.c_str(), O_RDWR | O_CLOEXEC));
+			if (d.get() < 0) {
+				r = -errno;
+				if (r != -ENXIO) // ENXIO: still running down
+					break;
+			} else {
+				// The descriptor the device may still be bound
+				// to, or a new one, as losetup opens.
+				Fd fresh;
+				if (fresh_fd_ ^= true)
+					fresh = open_or_throw(file_.path(),
+							      o.read_only ? O_RDONLY : O_RDWR);
+				r = loop_configure(d.get(), fresh.get() >= 0 ? fresh.get()
+									  : backing_.get(), o);
+				if (r == 0) {
+					dev_ = std::move(d);
+					opts_ = o;
+					if (o.partscan)
+						wait_for_node(path_ + "p1", 2000);
+					return;
+				}
+				if (r != -EBUSY) // EBUSY: not cleared yet
+					break;
+			}
+			std::this_thread::sleep_for(std::chrono::milliseconds(2));
+		}
+		errno = -r;
+		fail_errno("LOOP_CONFIGURE " + path_ + " (bound again within " +
+			   std::to_string(timeout_ms) + " ms)");
+	}
+
+	SparseFile file_;
+	ExtentMap truth_;
+	Fd backing_, dev_;
+	int number_ = -1;
+	std::string path_;
+	LoopOptions opts_;
+	bool fresh_fd_ = false;
+	std::atomic<uint64_t> generation_{0};
+};
+
+// ---------------------------------------------------------------------
+// A partitioned loop device (GPT, the third partition starting off any
+// page boundary): the second partition's bytes in the backing file are
+// written and punched, up to both of its edges; the disk elsewhere and the
+// other partitions are stable, and must never show their neighbour's data.
+class Partitions : public Scenario {
+	static constexpr int64_t kSize = 32 * MiB;
+	static constexpr int64_t kP1 = 2048 * Sector, kP2 = 18432 * Sector,
+				 kP3 = 34823 * Sector, kP3End = kP3 + 15000 * Sector;
+
+public:
+	explicit Partitions(Rng &rng) : file_("part", kSize)
+	{
+		write_partition_table(file_, "label: gpt\n"
+					     "start=2048, size=16384\n"
+					     "start=18432, size=16384\n"
+					     "start=34823, size=15000\n");
+		ExtentMap layout = random_extents(rng, kP1, kP3End, 30, 4 * KiB, 64);
+		// Data at the partitions' edges, on both sides (kP3 is not
+		// page-aligned: the pages around it).
+		const int64_t p3_page = kP3 / (4 * KiB) * (4 * KiB);
+		layout = unite(layout, {{kP2 - 4 * KiB, kP2 + 4 * KiB},
+					{p3_page - 4 * KiB, p3_page + 8 * KiB}});
+		write_layout(file_, layout, 8000);
+		expect_file_map(file_, kP1, kP3End, layout);
+		truth_ = file_.map(); // with the GPT sfdisk wrote
+		loop_ = std::make_unique<Loop>(file_.path(), LoopOptions{.partscan = true});
+		for (int i = 1; i <= 3; i++)
+			setup_check(wait_for_node(loop_->path() + "p" + std::to_string(i), 5000),
+				    loop_->path() + "p" + std::to_string(i) + " did not appear");
+		targets.push_back(target("part-disk", loop_->path(),
+					 {{0, kP2}, {kP2 + 8 * MiB, kSize}}, truth_));
+		targets.push_back(target("part-p1", loop_->path() + "p1",
+					 {{0, kP2 - kP1}}, seekmap::window(truth_, kP1, kP2)));
+		targets.push_back(target("part-p2", loop_->path() + "p2", {}, {}));
+		targets.push_back(target("part-p3", loop_->path() + "p3",
+					 {{0, kP3End - kP3}},
+					 seekmap::window(truth_, kP3, kP3End)));
+	}
+	const char *name() const override { return "partitions"; }
+	int mutate(int, Rng &rng) override
+	{
+		const int64_t pages = 8 * MiB / (4 * KiB);
+		int64_t len = urand(rng, 1, 256);
+		int64_t first = urand(rng, 0, pages - len);
+		if (rng() % 4 == 0)
+			first = 0;
+		else if (rng() % 3 == 0)
+			first = pages - len;
+		if (rng() % 2)
+			file_.write(kP2 + first * 4 * KiB, len * 4 * KiB, rng());
+		else
+			file_.punch(kP2 + first * 4 * KiB, len * 4 * KiB);
+		return 1;
+	}
+	void quiet_check(Walker &w) override
+	{
+		ExtentMap m = file_.map();
+		w.walk_exact("part-disk", loop_->path(), m);
+		w.walk_exact("part-p1", loop_->path() + "p1", seekmap::window(m, kP1, kP2));
+		w.walk_exact("part-p2", loop_->path() + "p2", seekmap::window(m, kP2, kP2 + 8 * MiB));
+		w.walk_exact("part-p3", loop_->path() + "p3", seekmap::window(m, kP3, kP3End));
+	}
+
+private:
+	SparseFile file_;
+	ExtentMap truth_;
+	std::unique_ptr<Loop> loop_;
+};
+
+// ---------------------------------------------------------------------
+// Lower devices for the dm tables: loop devices over files with random
+// layouts, and the expected maps of linear, stripe and zero targets.
+struct Lower {
+	SparseFile file;
+	ExtentMap layout;
+	std::unique_ptr<Loop> loop;
+	Lower(Rng &rng, const std::string &tag, int64_t size, uint64_t seed)
+		: file(tag, size)
+	{
+		layout = random_extents(rng, 0, size, 12, 4 * KiB, 96);
+		write_layout(file, layout, seed);
+		expect_file_map(file, 0, size, layout);
+		loop = std::make_unique<Loop>(file.path(), LoopOptions{});
+	}
+	// The lower map of [off, off + len), starting at 0.
+	ExtentMap map(int64_t off, int64_t len) const
+	{
+		return seekmap::window(layout, off, off + len);
+	}
+};
+
+// A table and its expected map.
+struct Table {
+	DmTable lines;
+	ExtentMap map;
+	void linear(int64_t at, int64_t len, const Lower &l, int64_t off)
+	{
+		lines.push_back({at, len, "linear", l.loop->path() + " " + sectors(off)});
+		map = unite(map, shift(l.map(off, len), at));
+	}
+	void zero(int64_t at, int64_t len)
+	{
+		lines.push_back({at, len, "zero", ""});
+	}
+	void error(int64_t at, int64_t len)
+	{
+		lines.push_back({at, len, "error", ""});
+		map = unite(map, {{at, at + len}}); // reads fail: all data
+	}
+	void striped(int64_t at, int64_t len, int64_t chunk,
+		     std::vector<std::pair<const Lower *, int64_t>> stripes)
+	{
+		std::string p = std::to_string(stripes.size()) + " " + sectors(chunk);
+		std::vector<ExtentMap> maps;
+		const int64_t width = len / int64_t(stripes.size());
+		for (auto [l, off] : stripes) {
+			p += " " + l->loop->path() + " " + sectors(off);
+			maps.push_back(l->map(off, width));
+		}
+		lines.push_back({at, len, "striped", p});
+		map = unite(map, shift(stripe_map(len, chunk, maps), at));
+	}
+	// A linear range split into two targets at a random sector.
+	void linear_maybe_split(Rng &rng, int64_t at, int64_t len, const Lower &l,
+				int64_t off)
+	{
+		if (rng() % 2) {
+			linear(at, len, l, off);
+			return;
+		}
+		int64_t s = urand(rng, 1, len / Sector - 1) * Sector;
+		linear(at, s, l, off);
+		linear(at + s, len - s, l, off + s);
+	}
+	void zero_maybe_split(Rng &rng, int64_t at, int64_t len)
+	{
+		if (rng() % 2) {
+			zero(at, len);
+			return;
+		}
+		int64_t s = urand(rng, 1, len / Sector - 1) * Sector;
+		zero(at, s);
+		zero(at + s, len - s);
+	}
+};
+
+// ---------------------------------------------------------------------
+// A dm device reloaded, suspended and resumed: linear (sometimes split at
+// a random sector), zero and striped ranges that every table maps alike,
+// and one range that each reload maps differently (zero, linear, error,
+// striped with another chunk size).
+class DmReload : public Scenario {
+	static constexpr int64_t kVar = 26 * MiB, kVarEnd = 34 * MiB,
+				 kSize = 38 * MiB;
+
+public:
+	explicit DmReload(Rng &rng)
+		: a_(rng, "dm-a", 16 * MiB, 9000), b_(rng, "dm-b", 8 * MiB, 9100),
+		  c_(rng, "dm-c", 8 * MiB, 9200), d_(rng, "dm-d", 8 * MiB, 9300)
+	{
+		live_ = table(rng);
+		dev_ = std::make_unique<DmDevice>(dm_unique_name("reload"), live_.lines);
+		auto t = target("dm-reload", dev_->path(), {{0, kVar}, {kVarEnd, kSize}},
+				live_.map);
+		t->dm_name = dev_->name();
+		targets.push_back(t);
+	}
+	const char *name() const override { return "dm-reload"; }
+	int mutate(int, Rng &rng) override
+	{
+		int ops = 0;
+		switch (rng() % 4) {
+		case 0: { // reload and resume
+			Table t = table(rng);
+			check(dm::load(dev_->name(), t.lines), "load");
+			check(dm::resume(dev_->name()), "resume");
+			live_ = t;
+			ops = 2;
+			break;
+		}
+		case 1: // suspend a while
+			check(dm::suspend(dev_->name(), rng() % 2), "suspend");
+			nap(rng, 0, 150);
+			check(dm::resume(dev_->name()), "resume");
+			ops = 2;
+			break;
+		case 2: { // load while suspended, swap at resume
+			check(dm::suspend(dev_->name(), rng() % 2), "suspend");
+			Table t = table(rng);
+			int r = dm::load(dev_->name(), t.lines);
+			nap(rng, 0, 100);
+			check(dm::resume(dev_->name()), "resume");
+			check(r, "load");
+			live_ = t;
+			ops = 3;
+			break;
+		}
+		default: { // an inactive table waits while walkers walk the live one
+			Table t = table(rng);
+			check(dm::load(dev_->name(), t.lines), "load");
+			nap(rng, 0, 100);
+			check(dm::resume(dev_->name()), "resume");
+			live_ = t;
+			ops = 2;
+			break;
+		}
+		}
+		nap(rng, 200, 1000); // reads wait while it is suspended
+		return ops;
+	}
+	void quiet_check(Walker &w) override
+	{
+		w.walk_exact("dm-reload", dev_->path(), live_.map);
+	}
+
+private:
+	void check(int r, const char *what)
+	{
+		if (r) {
+			errno = -r;
+			fail_errno(std::string("dm ") + what + " " + dev_->name());
+		}
+	}
+	Table table(Rng &rng)
+	{
+		Table t;
+		t.linear_maybe_split(rng, 0, 8 * MiB, a_, 0);
+		t.zero_maybe_split(rng, 8 * MiB, 2 * MiB);
+		t.striped(10 * MiB, 16 * MiB, 64 * KiB, {{&b_, 0}, {&c_, 0}});
+		switch (rng() % 4) {
+		case 0: t.zero(kVar, kVarEnd - kVar); break;
+		case 1: t.linear(kVar, kVarEnd - kVar, d_, 0); break;
+		case 2: t.error(kVar, kVarEnd - kVar); break;
+		default: {
+			static const int64_t chunks[] = {32 * KiB, 256 * KiB, 1 * MiB};
+			t.striped(kVar, kVarEnd - kVar, chunks[rng() % 3],
+				  {{&d_, 0}, {&a_, 8 * MiB}});
+		}
+		}
+		t.linear(kVarEnd, kSize - kVarEnd, a_, 12 * MiB);
+		return t;
+	}
+
+	Lower a_, b_, c_, d_;
+	Table live_;
+	std::unique_ptr<DmDevice> dev_;
+};
+
+// ---------------------------------------------------------------------
+// A dm device removed (at once, or deferred while walkers hold it) and
+// created again under the same name with an equivalent table.
+class DmRecreate : public Scenario {
+	static constexpr int64_t kSize = 16 * MiB;
+
+public:
+	explicit DmRecreate(Rng &rng)
+		: a_(rng, "re-a", 8 * MiB, 9400), b_(rng, "re-b", 8 * MiB, 9500),
+		  c_(rng, "re-c", 8 * MiB, 9600), name_(dm_unique_name("recreate"))
+	{
+		Table t = table(rng);
+		create(t);
+		auto tg = target("dm-recreate", path_, {{0, kSize}}, t.map);
+		tg->dm_name = name_;
+		tg->may_vanish = true;
+		targets.push_back(tg);
+	}
+	~DmRecreate() override
+	{
+		if (path_.empty())
+			return;
+		dm::resume(name_);
+		for (int i = 0; i < 3000; i++) {
+			int r = dm::remove(name_, false);
+			if (r == 0 || r == -ENXIO)
+				return;
+			std::this_thread::sleep_for(std::chrono::milliseconds(10));
+		}
+		fprintf(stderr, "stress: could not remove dm device %s\n", name_.c_str());
+	}
+	const char *name() const override { return "dm-recreate"; }
+	int mutate(int, Rng &rng) override
+	{
+		nap(rng, 1000, 5000); // present for a while: walkers judge it
+		if (stop_flag)
+			return 0;
+		Target &t = *targets[0];
+		if (rng() % 3 == 0) {
+			// Deferred: walkers still holding it finish their walks
+			// on the live table; new opens fail.
+			int r = dm::remove(name_, true);
+			if (r) {
+				errno = -r;
+				fail_errno("dm remove --deferred " + name_);
+			}
+		} else {
+			t.dying = true;
+			int r;
+			for (int i = 0; (r = dm::remove(name_, false)) == -EBUSY && i < 3000; i++)
+				std::this_thread::sleep_for(std::chrono::milliseconds(10));
+			if (r) {
+				errno = -r;
+				fail_errno("dm remove " + name_);
+			}
+		}
+		path_.clear();
+		for (int i = 0; dm::exists(name_); i++) {
+			if (i == 3000)
+				throw std::runtime_error(name_ + ": deferred removal did not happen in 30 s");
+			std::this_thread::sleep_for(std::chrono::milliseconds(10));
+		}
+		Table tb = table(rng);
+		create(tb);
+		t.set_node(path_);
+		t.dying = false;
+		return 2;
+	}
+	void quiet_check(Walker &w) override
+	{
+		w.walk_exact("dm-recreate", path_, targets[0]->truth);
+	}
+
+private:
+	void create(const Table &t)
+	{
+		dev_t dev;
+		int r = dm::create(name_, t.lines, &dev);
+		if (r) {
+			errno = -r;
+			fail_errno("dm create " + name_ + " with\n" + to_string(t.lines));
+		}
+		path_ = "/dev/dm-" + std::to_string(minor(dev));
+		setup_check(wait_for_node(path_, 5000), path_ + " did not appear");
+	}
+	Table table(Rng &rng)
+	{
+		Table t;
+		t.linear_maybe_split(rng, 0, 4 * MiB, a_, 4 * MiB);
+		t.zero_maybe_split(rng, 4 * MiB, 2 * MiB);
+		t.striped(6 * MiB, 8 * MiB, 128 * KiB, {{&b_, 1 * MiB}, {&c_, 1 * MiB}});
+		t.linear(14 * MiB, 2 * MiB, c_, 6 * MiB);
+		return t;
+	}
+
+	Lower a_, b_, c_;
+	std::string name_, path_;
+};
+
+// ---------------------------------------------------------------------
+// A thin pool with a volume (id 1), a volume over an external origin
+// (id 2) and snapshots of both, created and deleted; writes and discards
+// in each volume's unstable range; pool suspends.
+class Thin : public Scenario {
+	static constexpr int64_t kVolume = 48 * MiB;
+	// Volume 1: stable [0, 30M); volume 2: stable [0, 12M) and
+	// [24M, 48M), across the end of the origin (30 MiB + 12 KiB).
+	static constexpr int64_t kOrigin = 30 * MiB + 12 * KiB;
+
+	struct Volume {
+		int id;
+		std::unique_ptr<DmDevice> dm;
+		Fd direct;
+		std::vector<Region> stable, unstable;
+		ExtentMap provisioned, truth;
+		bool external;
+	};
+	struct Snap {
+		int id;
+		const Volume *origin;
+		std::unique_ptr<DmDevice> dm;
+		std::shared_ptr<Target> target;
+	};
+
+public:
+	Thin(Registry &reg, Rng &rng)
+		: reg_(reg), block_(rng() % 2 ? 64 * KiB : 192 * KiB),
+		  meta_file_("thin-meta", 32 * MiB), data_file_("thin-data", 256 * MiB),
+		  origin_file_("thin-origin", kOrigin)
+	{
+		meta_ = std::make_unique<Loop>(meta_file_.path(), LoopOptions{});
+		data_ = std::make_unique<Loop>(data_file_.path(), LoopOptions{});
+		ExtentMap ol = random_extents(rng, 0, kOrigin, 24, 4 * KiB, 64);
+		ol = unite(ol, {{kOrigin - 8 * KiB, kOrigin}}); // up to its end
+		write_layout(origin_file_, ol, 9700);
+		expect_file_map(origin_file_, 0, kOrigin, ol);
+		origin_layout_ = ol;
+		origin_ = std::make_unique<Loop>(origin_file_.path(),
+						 LoopOptions{.read_only = true});
+		pool_ = std::make_unique<DmDevice>(
+			dm_unique_name("pool"),
+			DmTable{{0, 256 * MiB, "thin-pool",
+				 meta_->path() + " " + data_->path() + " " +
+					 sectors(block_) + " 0 1 error_if_no_space"}});
+
+		v_[0].id = 1;
+		v_[0].external = false;
+		v_[0].stable = {{0, 30 * MiB}};
+		v_[0].unstable = {{30 * MiB, kVolume}};
+		v_[1].id = 2;
+		v_[1].external = true;
+		v_[1].stable = {{0, 12 * MiB}, {24 * MiB, kVolume}};
+		v_[1].unstable = {{12 * MiB, 24 * MiB}};
+		for (Volume &v : v_) {
+			pool_->message("create_thin " + std::to_string(v.id));
+			v.dm = std::make_unique<DmDevice>(
+				dm_unique_name("thin" + std::to_string(v.id)),
+				thin_table(v.id, v.external));
+			v.direct = open_or_throw(v.dm->path(), O_RDWR | O_DIRECT);
+			// Whole blocks in the stable ranges, some up to their edges.
+			ExtentMap prov;
+			for (const Region &r : v.stable) {
+				prov = unite(prov, random_extents(rng, r.start, r.end, 6,
+								  block_, 16));
+				prov = unite(prov, {{r.end - block_, r.end}});
+			}
+			uint64_t seed = 10000 + 1000 * v.id;
+			for (const Extent &e : prov)
+				direct_write(v.direct.get(), e.start, e.length(), seed++);
+			v.provisioned = prov;
+			v.truth = expected(v, prov);
+			auto t = target(v.id == 1 ? "thin-v1" : "thin-v2-origin",
+					v.dm->path(), v.stable, v.truth);
+			t->dm_name = v.dm->name();
+			targets.push_back(t);
+		}
+		// The ground truth agrees with the pool's metadata.
+		auto dump = provisioned_now();
+		for (const Volume &v : v_)
+			setup_check(dump[v.id] == v.provisioned,
+				    "thin_dump says volume " + std::to_string(v.id) +
+					    " has " + seekmap::to_string(dump[v.id]) +
+					    ", written " + seekmap::to_string(v.provisioned));
+	}
+	~Thin() override
+	{
+		while (!snaps_.empty()) {
+			reg_.remove(snaps_.back().target.get());
+			snaps_.pop_back();
+		}
+		for (int i = 1; i >= 0; i--) {
+			v_[i].direct.reset();
+			v_[i].dm.reset();
+		}
+		pool_.reset();
+	}
+	const char *name() const override { return "thin"; }
+	int mutators() const override { return 4; }
+	int mutate(int which, Rng &rng) override
+	{
+		switch (which) {
+		case 0: return write(rng);
+		case 1: return discard(rng);
+		case 2: return snapshot(rng);
+		default: return pool_suspend(rng);
+		}
+	}
+	void quiet_check(Walker &w) override
+	{
+		auto dump = provisioned_now();
+		for (const Volume &v : v_)
+			w.walk_exact(v.id == 1 ? "thin-v1" : "thin-v2-origin",
+				     v.dm->path(), expected(v, dump[v.id]));
+		std::lock_guard<std::mutex> l(snaps_mu_);
+		for (const Snap &s : snaps_)
+			w.walk_exact(s.target->label, s.dm->path(),
+				     expected(*s.origin, dump[s.id]));
+	}
+
+private:
+	DmTable thin_table(int id, bool external) const
+	{
+		return {{0, kVolume, "thin",
+			 pool_->path() + " " + std::to_string(id) +
+				 (external ? " " + origin_->path() : "")}};
+	}
+	// Provisioned blocks are data; elsewhere a volume with an external
+	// origin reads the origin, which is a hole past its end.
+	ExtentMap expected(const Volume &v, const ExtentMap &prov) const
+	{
+		return v.external ? unite(prov, origin_layout_) : prov;
+	}
+	// A random range inside one of @v's unstable regions.
+	Extent unstable_range(Rng &rng, const Volume &v, int64_t unit, int64_t max)
+	{
+		const Region &r = v.unstable[rng() % v.unstable.size()];
+		int64_t units = (r.end - r.start) / unit;
+		int64_t len = urand(rng, 1, std::min(units, max / unit));
+		int64_t first = urand(rng, 0, units - len);
+		return {r.start + first * unit, r.start + (first + len) * unit};
+	}
+	int write(Rng &rng)
+	{
+		Volume &v = v_[rng() % 2];
+		// Partial blocks (4 KiB), whole blocks, and runs across blocks.
+		Extent e = rng() % 2 ? unstable_range(rng, v, 4 * KiB, 256 * KiB)
+				     : unstable_range(rng, v, block_, 4 * block_);
+		direct_write(v.direct.get(), e.start, e.length(), rng());
+		return 1;
+	}
+	int discard(Rng &rng)
+	{
+		Volume &v = v_[rng() % 2];
+		Extent e = rng() % 2 ? unstable_range(rng, v, Sector, 1 * MiB)
+				     : unstable_range(rng, v, block_, 8 * block_);
+		uint64_t range[2] = {uint64_t(e.start), uint64_t(e.length())};
+		if (ioctl(v.direct.get(), BLKDISCARD, range))
+			fail_errno("BLKDISCARD " + v.dm->path());
+		return 1;
+	}
+	int snapshot(Rng &rng)
+	{
+		nap(rng, 2000, 8000); // snapshots live long enough to be walked
+		if (stop_flag)
+			return 0;
+		if (snaps_.size() < 3 && (snaps_.empty() || rng() % 2)) {
+			const Volume &o = v_[rng() % 2];
+			Snap s;
+			s.id = next_snap_++;
+			s.origin = &o;
+			o.dm->suspend();
+			int r = dm::message(pool_->name(), "create_snap " +
+								   std::to_string(s.id) + " " +
+								   std::to_string(o.id));
+			o.dm->resume();
+			if (r) {
+				errno = -r;
+				fail_errno("create_snap " + std::to_string(s.id));
+			}
+			{
+				// dm-thin refuses to activate a thin device
+				// while its pool is suspended.
+				std::lock_guard<std::mutex> l(pool_mu_);
+				s.dm = std::make_unique<DmDevice>(
+					dm_unique_name("snap" + std::to_string(s.id)),
+					thin_table(s.id, o.external));
+			}
+			s.target = target(o.external ? "thin-snap-v2" : "thin-snap-v1",
+					  s.dm->path(), o.stable, o.truth);
+			s.target->dm_name = s.dm->name();
+			reg_.add(s.target);
+			std::lock_guard<std::mutex> l(snaps_mu_);
+			snaps_.push_back(std::move(s));
+			return 3;
+		}
+		Snap s;
+		{
+			std::lock_guard<std::mutex> l(snaps_mu_);
+			size_t i = rng() % snaps_.size();
+			s = std::move(snaps_[i]);
+			snaps_.erase(snaps_.begin() + i);
+		}
+		reg_.remove(s.target.get());
+		s.target->dying = true;
+		s.dm.reset(); // removed once walkers let go
+		int r = dm::message(pool_->name(), "delete " + std::to_string(s.id));
+		if (r) {
+			errno = -r;
+			fail_errno("delete thin " + std::to_string(s.id));
+		}
+		return 2;
+	}
+	int pool_suspend(Rng &rng)
+	{
+		nap(rng, 500, 3000);
+		if (stop_flag)
+			return 0;
+		std::lock_guard<std::mutex> l(pool_mu_);
+		pool_->suspend(rng() % 2);
+		nap(rng, 10, 200);
+		pool_->resume();
+		return 2;
+	}
+	// Provisioned blocks of every volume, from thin_dump of a metadata
+	// snapshot.
+	std::map<int, ExtentMap> provisioned_now()
+	{
+		pool_->message("reserve_metadata_snap");
+		std::string xml;
+		try {
+			xml = run_output("thin_dump --metadata-snap " + meta_->path());
+		} catch (...) {
+			pool_->message("release_metadata_snap");
+			throw;
+		}
+		pool_->message("release_metadata_snap");
+		tinyxml2::XMLDocument doc;
+		if (doc.Parse(xml.c_str(), xml.size()) != tinyxml2::XML_SUCCESS)
+			throw std::runtime_error("thin_dump XML: " + std::string(doc.ErrorStr()));
+		auto *sb = doc.FirstChildElement("superblock");
+		if (!sb)
+			throw std::runtime_error("thin_dump: no superblock");
+		int64_t bs = sb->Int64Attribute("data_block_size") * Sector;
+		setup_check(bs == block_, "thin_dump block size " + std::to_string(bs));
+		std::map<int, ExtentMap> out;
+		for (auto *dev = sb->FirstChildElement("device"); dev;
+		     dev = dev->NextSiblingElement("device")) {
+			ExtentMap &m = out[dev->IntAttribute("dev_id", -1)];
+			for (auto *e = dev->FirstChildElement(); e; e = e->NextSiblingElement()) {
+				std::string kind = e->Name();
+				if (kind == "single_mapping") {
+					int64_t b = e->Int64Attribute("origin_block", -1);
+					m.push_back({b * bs, (b + 1) * bs});
+				} else if (kind == "range_mapping") {
+					int64_t b = e->Int64Attribute("origin_begin", -1);
+					int64_t n = e->Int64Attribute("length", -1);
+					m.push_back({b * bs, (b + n) * bs});
+				} else {
+					throw std::runtime_error("thin_dump: " + kind);
+				}
+			}
+			m = seekmap::normalize(m);
+		}
+		return out;
+	}
+
+	Registry &reg_;
+	const int64_t block_;
+	SparseFile meta_file_, data_file_, origin_file_;
+	ExtentMap origin_layout_;
+	std::unique_ptr<Loop> meta_, data_, origin_;
+	std::unique_ptr<DmDevice> pool_;
+	Volume v_[2];
+	std::mutex pool_mu_;  // held while the pool is suspended
+	std::mutex snaps_mu_; // the snapshot worker changes, the quiet check reads
+	std::deque<Snap> snaps_;
+	int next_snap_ = 100;
+};
+
+} // namespace
+
+std::vector<std::string> scenario_names()
+{
+	return {"loop-grow", "loop-status", "loop-changefd", "loop-cycle",
+		"partitions", "dm-reload", "dm-recreate", "thin"};
+}
+
+std::unique_ptr<Scenario> make_scenario(const std::string &name, Registry &reg,
+					Rng &rng)
+{
+	if (name == "loop-grow")
+		return std::make_unique<LoopGrow>(rng);
+	if (name == "loop-status")
+		return std::make_unique<LoopStatus>(rng);
+	if (name == "loop-changefd")
+		return std::make_unique<LoopChangeFd>(rng);
+	if (name == "loop-cycle")
+		return std::make_unique<LoopCycle>(rng);
+	if (name == "partitions")
+		return std::make_unique<Partitions>(rng);
+	if (name == "dm-reload")
+		return std::make_unique<DmReload>(rng);
+	if (name == "dm-recreate")
+		return std::make_unique<DmRecreate>(rng);
+	if (name == "thin")
+		return std::make_unique<Thin>(reg, rng);
+	throw std::invalid_argument("no scenario " + name);
+}
+
+} // namespace stress

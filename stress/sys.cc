@@ -1,0 +1,476 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "sys.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <fstream>
+#include <iterator>
+#include <linux/dm-ioctl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <linux/loop.h>
+#include <sstream>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <system_error>
+#include <thread>
+#include <unistd.h>
+
+namespace stress {
+
+void fail_errno(const std::string &what)
+{
+	throw std::system_error(errno, std::generic_category(), what);
+}
+
+Fd &Fd::operator=(Fd &&o) noexcept
+{
+	reset(o.release());
+	return *this;
+}
+
+int Fd::release()
+{
+	int fd = fd_;
+	fd_ = -1;
+	return fd;
+}
+
+void Fd::reset(int fd)
+{
+	if (fd_ >= 0)
+		close(fd_);
+	fd_ = fd;
+}
+
+Fd open_or_throw(const std::string &path, int flags)
+{
+	int fd = open(path.c_str(), flags | O_CLOEXEC);
+	if (fd < 0)
+		fail_errno("open " + path);
+	return Fd(fd);
+}
+
+int64_t size_of(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st))
+		return -errno;
+	return seekmap::fd_size(fd, st);
+}
+
+void fill_pattern(unsigned char *buf, size_t len, uint64_t seed)
+{
+	uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
+	for (size_t i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		buf[i] = static_cast<unsigned char>(x | 1); // never zero
+	}
+}
+
+static std::atomic<int> file_seq;
+
+SparseFile::SparseFile(const std::string &tag, int64_t size)
+{
+	path_ = "/tmp/stress-" + std::to_string(getpid()) + "-" + tag + "-" +
+		std::to_string(file_seq++);
+	fd_ = open_or_throw(path_, O_RDWR | O_CREAT | O_EXCL);
+	truncate(size);
+}
+
+SparseFile::~SparseFile()
+{
+	unlink(path_.c_str());
+}
+
+void SparseFile::write(int64_t off, int64_t len, uint64_t seed)
+{
+	std::vector<unsigned char> buf(std::min<int64_t>(len, 1 * MiB));
+	fill_pattern(buf.data(), buf.size(), seed);
+	while (len > 0) {
+		size_t n = std::min<int64_t>(len, buf.size());
+		ssize_t w = pwrite(fd_.get(), buf.data(), n, off);
+		if (w <= 0)
+			fail_errno("pwrite " + path_);
+		off += w;
+		len -= w;
+	}
+}
+
+void SparseFile::punch(int64_t off, int64_t len)
+{
+	if (fallocate(fd_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      off, len))
+		fail_errno("punch hole in " + path_);
+}
+
+void SparseFile::truncate(int64_t size)
+{
+	if (ftruncate(fd_.get(), size))
+		fail_errno("ftruncate " + path_);
+}
+
+int64_t SparseFile::size() const
+{
+	int64_t s = size_of(fd_.get());
+	if (s < 0) {
+		errno = static_cast<int>(-s);
+		fail_errno("fstat " + path_);
+	}
+	return s;
+}
+
+ExtentMap SparseFile::map() const
+{
+	seekmap::Walk w = seekmap::walk(fd_.get(), size());
+	if (!w.error.empty())
+		throw std::runtime_error("map of " + path_ + ": " + w.error);
+	return w.map;
+}
+
+int loop_configure(int dev_fd, int backing_fd, const LoopOptions &opts)
+{
+	struct loop_config cfg = {};
+	cfg.fd = backing_fd;
+	cfg.info.lo_offset = opts.offset;
+	cfg.info.lo_sizelimit = opts.sizelimit;
+	cfg.info.lo_flags = LO_FLAGS_AUTOCLEAR;
+	if (opts.partscan)
+		cfg.info.lo_flags |= LO_FLAGS_PARTSCAN;
+	if (opts.read_only)
+		cfg.info.lo_flags |= LO_FLAGS_READ_ONLY;
+	return ioctl(dev_fd, LOOP_CONFIGURE, &cfg) ? -errno : 0;
+}
+
+bool loop_bound(int n)
+{
+	std::string p = "/sys/block/loop" + std::to_string(n) +
+			"/loop/backing_file";
+	return access(p.c_str(), F_OK) == 0;
+}
+
+bool wait_for_node(const std::string &path, int ms)
+{
+	for (int i = 0; i <= ms; i += 5) {
+		if (access(path.c_str(), F_OK) == 0)
+			return true;
+		std::this_thread::sleep_for(std::chrono::milliseconds(5));
+	}
+	return false;
+}
+
+// Setup is single-threaded, but be safe against another process taking
+// the free device first.
+Loop::Loop(const std::string &backing, const LoopOptions &opts)
+{
+	Fd file = open_or_throw(backing, opts.read_only ? O_RDONLY : O_RDWR);
+	Fd ctl = open_or_throw("/dev/loop-control", O_RDWR);
+	for (int attempt = 0;; attempt++) {
+		number_ = ioctl(ctl.get(), LOOP_CTL_GET_FREE);
+		if (number_ < 0)
+			fail_errno("LOOP_CTL_GET_FREE");
+		path_ = "/dev/loop" + std::to_string(number_);
+		if (!wait_for_node(path_, 2000))
+			throw std::runtime_error(path_ + " did not appear");
+		fd_ = open_or_throw(path_, opts.read_only ? O_RDONLY : O_RDWR);
+		int r = loop_configure(fd_.get(), file.get(), opts);
+		if (r == 0)
+			return;
+		fd_.reset();
+		if (r != -EBUSY || attempt == 10) {
+			errno = -r;
+			fail_errno("LOOP_CONFIGURE " + path_);
+		}
+	}
+}
+
+Loop::~Loop()
+{
+	if (fd_.get() < 0)
+		return;
+	ioctl(fd_.get(), LOOP_CLR_FD);
+	fd_.reset();
+	// Cleared at the last close; a walker may still hold it a moment.
+	for (int i = 0; i < 2000 && loop_bound(number_); i++)
+		std::this_thread::sleep_for(std::chrono::milliseconds(10));
+	if (loop_bound(number_))
+		fprintf(stderr, "stress: %s is still bound\n", path_.c_str());
+}
+
+std::string to_string(const DmTable &t)
+{
+	std::ostringstream os;
+	for (const DmTarget &l : t)
+		os << l.start / Sector << " " << l.length / Sector << " "
+		   << l.type << (l.params.empty() ? "" : " ") << l.params
+		   << "\n";
+	return os.str();
+}
+
+namespace dm {
+
+static int control_fd()
+{
+	static int fd = [] {
+		int f = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
+		if (f < 0)
+			fail_errno("open /dev/mapper/control");
+		return f;
+	}();
+	return fd;
+}
+
+// One DM ioctl with an optional table or target message as payload.
+static int call(unsigned long cmd, const std::string &name, uint32_t flags,
+		const DmTable *table, const std::string *msg,
+		struct dm_ioctl *out = nullptr)
+{
+	const size_t header = (sizeof(struct dm_ioctl) + 7) & ~size_t(7);
+	size_t payload = 0;
+	if (table)
+		for (const DmTarget &t : *table)
+			payload += sizeof(struct dm_target_spec) +
+				   t.params.size() + 8;
+	if (msg)
+		payload += sizeof(struct dm_target_msg) + msg->size() + 8;
+	const size_t size = std::max<size_t>(header + payload + 64, 16384);
+	std::vector<uint64_t> buf(size / 8 + 1, 0);
+	auto *io = reinterpret_cast<struct dm_ioctl *>(buf.data());
+	io->version[0] = DM_VERSION_MAJOR;
+	io->data_size = static_cast<uint32_t>(size);
+	io->data_start = static_cast<uint32_t>(header);
+	io->flags = flags;
+	if (name.size() >= DM_NAME_LEN)
+		return -ENAMETOOLONG;
+	memcpy(io->name, name.c_str(), name.size());
+	char *p = reinterpret_cast<char *>(io) + header;
+	if (table) {
+		for (const DmTarget &t : *table) {
+			auto *spec = reinterpret_cast<struct dm_target_spec *>(p);
+			spec->sector_start = t.start / Sector;
+			spec->length = t.length / Sector;
+			snprintf(spec->target_type, sizeof(spec->target_type),
+				 "%s", t.type.c_str());
+			char *params = reinterpret_cast<char *>(spec + 1);
+			memcpy(params, t.params.c_str(), t.params.size() + 1);
+			size_t n = sizeof(*spec) + t.params.size() + 1;
+			n = (n + 7) & ~size_t(7);
+			spec->next = static_cast<uint32_t>(n);
+			p += n;
+		}
+		io->target_count = static_cast<uint32_t>(table->size());
+	}
+	if (msg) {
+		auto *m = reinterpret_cast<struct dm_target_msg *>(p);
+		m->sector = 0;
+		memcpy(m->message, msg->c_str(), msg->size() + 1);
+	}
+	if (ioctl(control_fd(), cmd, io))
+		return -errno;
+	if (out)
+		*out = *io;
+	return 0;
+}
+
+int create(const std::string &name, const DmTable &table, dev_t *dev)
+{
+	struct dm_ioctl out;
+	int r = call(DM_DEV_CREATE, name, 0, nullptr, nullptr, &out);
+	if (r)
+		return r;
+	*dev = static_cast<dev_t>(out.dev);
+	r = load(name, table);
+	if (!r)
+		r = resume(name);
+	if (r)
+		remove(name, false);
+	return r;
+}
+
+int load(const std::string &name, const DmTable &table)
+{
+	return call(DM_TABLE_LOAD, name, 0, &table, nullptr);
+}
+
+int suspend(const std::string &name, bool noflush)
+{
+	return call(DM_DEV_SUSPEND, name,
+		    DM_SUSPEND_FLAG | (noflush ? DM_NOFLUSH_FLAG : 0), nullptr,
+		    nullptr);
+}
+
+int resume(const std::string &name)
+{
+	return call(DM_DEV_SUSPEND, name, 0, nullptr, nullptr);
+}
+
+int remove(const std::string &name, bool deferred)
+{
+	return call(DM_DEV_REMOVE, name, deferred ? DM_DEFERRED_REMOVE : 0,
+		    nullptr, nullptr);
+}
+
+int message(const std::string &name, const std::string &msg)
+{
+	return call(DM_TARGET_MSG, name, 0, nullptr, &msg);
+}
+
+bool exists(const std::string &name)
+{
+	return call(DM_DEV_STATUS, name, 0, nullptr, nullptr) == 0;
+}
+
+} // namespace dm
+
+static std::string read_small_file(const std::string &path)
+{
+	std::ifstream in(path);
+	std::string s((std::istreambuf_iterator<char>(in)),
+		      std::istreambuf_iterator<char>());
+	while (!s.empty() && s.back() == '\n')
+		s.pop_back();
+	return s;
+}
+
+std::string dm_name_of(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) || !S_ISBLK(st.st_mode))
+		return "";
+	return read_small_file("/sys/dev/block/" +
+			       std::to_string(major(st.st_rdev)) + ":" +
+			       std::to_string(minor(st.st_rdev)) + "/dm/name");
+}
+
+static void throw_dm(int r, const std::string &what)
+{
+	errno = -r;
+	fail_errno(what);
+}
+
+DmDevice::DmDevice(const std::string &name, const DmTable &table)
+	: name_(name)
+{
+	dev_t dev;
+	int r = dm::create(name, table, &dev);
+	if (r)
+		throw_dm(r, "dm create " + name + " with table\n" +
+				    to_string(table));
+	path_ = "/dev/dm-" + std::to_string(minor(dev));
+	if (!wait_for_node(path_, 5000))
+		throw std::runtime_error(path_ + " did not appear");
+}
+
+DmDevice::~DmDevice()
+{
+	dm::resume(name_);
+	// Walkers close their descriptors within a walk: retry meanwhile.
+	for (int i = 0; i < 3000; i++) {
+		int r = dm::remove(name_, false);
+		if (r == 0 || r == -ENXIO)
+			return;
+		if (r != -EBUSY)
+			break;
+		std::this_thread::sleep_for(std::chrono::milliseconds(10));
+	}
+	fprintf(stderr, "stress: could not remove dm device %s\n",
+		name_.c_str());
+}
+
+void DmDevice::reload(const DmTable &table)
+{
+	int r = dm::load(name_, table);
+	if (r)
+		throw_dm(r, "dm load " + name_ + " with table\n" +
+				    to_string(table));
+	resume();
+}
+
+void DmDevice::suspend(bool noflush)
+{
+	int r = dm::suspend(name_, noflush);
+	if (r)
+		throw_dm(r, "dm suspend " + name_);
+}
+
+void DmDevice::resume()
+{
+	int r = dm::resume(name_);
+	if (r)
+		throw_dm(r, "dm resume " + name_);
+}
+
+void DmDevice::message(const std::string &msg)
+{
+	int r = dm::message(name_, msg);
+	if (r)
+		throw_dm(r, "dm message " + name_ + " '" + msg + "'");
+}
+
+std::string dm_unique_name(const std::string &tag)
+{
+	return "stress-" + std::to_string(getpid()) + "-" + tag;
+}
+
+std::string run_output(const std::string &cmd)
+{
+	static std::atomic<int> seq;
+	std::string err = "/tmp/stress-cmd-" + std::to_string(getpid()) + "-" +
+			  std::to_string(seq++) + ".err";
+	std::string full = "(" + cmd + ") 2>" + err;
+	FILE *p = popen(full.c_str(), "re");
+	if (!p)
+		fail_errno("popen " + cmd);
+	std::string out;
+	char buf[65536];
+	for (size_t n; (n = fread(buf, 1, sizeof(buf), p)) > 0;)
+		out.append(buf, n);
+	int st = pclose(p);
+	std::string msg = read_small_file(err);
+	unlink(err.c_str());
+	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		throw std::runtime_error("'" + cmd + "' failed: " + msg);
+	return out;
+}
+
+static std::set<std::string> block_devices(bool (*keep)(const char *))
+{
+	std::set<std::string> out;
+	DIR *d = opendir("/sys/block");
+	if (!d)
+		return out;
+	while (struct dirent *e = readdir(d))
+		if (keep(e->d_name))
+			out.insert(e->d_name);
+	closedir(d);
+	return out;
+}
+
+std::set<std::string> bound_loops()
+{
+	return block_devices([](const char *name) {
+		return strncmp(name, "loop", 4) == 0 &&
+		       access(("/sys/block/" + std::string(name) +
+			       "/loop/backing_file").c_str(), F_OK) == 0;
+	});
+}
+
+std::set<std::string> dm_devices()
+{
+	return block_devices([](const char *name) {
+		return strncmp(name, "dm-", 3) == 0;
+	});
+}
+
+} // namespace stress
