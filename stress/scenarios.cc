@@ -387,7 +387,6 @@ public:
 		generation_++; // odd: changing
 		if (ioctl(dev_.get(), LOOP_CLR_FD))
 			fail_errno("LOOP_CLR_FD " + path_);
-		dev_.reset(); // cleared at the last close (ours or a walker's)
 		LoopOptions o;
 		o.partscan = rng() % 2;
 		o.read_only = rng() % 4 == 0;
@@ -396,9 +395,22 @@ public:
 		case 1: o.sizelimit = kStable; break;
 		default: o.sizelimit = kStable + urand(rng, 1, 2047) * Sector; break;
 		}
+		{
+			// Binding again before the clear took effect (we still
+			// hold the device), with the very file it is bound to,
+			// fails with EBUSY and must leave the binding alone.
+			int r = loop_configure(dev_.get(), bound_fd(), o);
+			if (r != -EBUSY) {
+				errno = r ? -r : 0;
+				fail_errno("LOOP_CONFIGURE of " + path_ +
+					   " while its clear is pending " +
+					   (r ? "did not fail with EBUSY" : "succeeded"));
+			}
+		}
+		dev_.reset(); // cleared at the last close (ours or a walker's)
 		configure(o, 30000);
 		generation_++; // even: bound
-		return 2;
+		return 3;
 	}
 	void quiet_check(Walker &w) override
 	{
@@ -409,6 +421,22 @@ public:
 	}
 
 private:
+	// The descriptor the device may still be bound to, or a new one as
+	// losetup opens, in turn.
+	int backing_fd(Fd &fresh, const LoopOptions &o)
+	{
+		if (fresh_fd_ ^= true) {
+			fresh = open_or_throw(file_.path(),
+					      o.read_only ? O_RDONLY : O_RDWR);
+			return fresh.get();
+		}
+		return backing_.get();
+	}
+	// A descriptor of the file the device is bound to.
+	int bound_fd() const
+	{
+		return bound_.get() >= 0 ? bound_.get() : backing_.get();
+	}
 	// Bind again as soon as the last opener of the old binding is gone.
 	void configure(const LoopOptions &o, int timeout_ms)
 	{
@@ -422,16 +450,11 @@ private:
 				if (r != -ENXIO) // ENXIO: still running down
 					break;
 			} else {
-				// The descriptor the device may still be bound
-				// to, or a new one, as losetup opens.
 				Fd fresh;
-				if (fresh_fd_ ^= true)
-					fresh = open_or_throw(file_.path(),
-							      o.read_only ? O_RDONLY : O_RDWR);
-				r = loop_configure(d.get(), fresh.get() >= 0 ? fresh.get()
-									  : backing_.get(), o);
+				r = loop_configure(d.get(), backing_fd(fresh, o), o);
 				if (r == 0) {
 					dev_ = std::move(d);
+					bound_ = std::move(fresh); // -1: backing_
 					opts_ = o;
 					if (o.partscan)
 						wait_for_node(path_ + "p1", 2000);
@@ -449,7 +472,7 @@ private:
 
 	SparseFile file_;
 	ExtentMap truth_;
-	Fd backing_, dev_;
+	Fd backing_, bound_, dev_;
 	int number_ = -1;
 	std::string path_;
 	LoopOptions opts_;
