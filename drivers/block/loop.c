@@ -1089,7 +1089,7 @@ static int loop_configure(struct loop_device *lo, blk_mode_t mode,
 	loop_update_limits(lo, &lim, config->block_size);
 	error = queue_limits_commit_update(lo->lo_queue, &lim);
 	if (error)
-		goto out_unlock;
+		goto out_unassign;
 
 	loop_update_dio(lo);
 	loop_sysfs_init(lo);
@@ -1119,14 +1119,13 @@ static int loop_configure(struct loop_device *lo, blk_mode_t mode,
 
 	return 0;
 
-out_unlock:
+out_unassign:
 	/* Leave nothing that points at the files put below. */
 	spin_lock_irq(&lo->lo_lock);
-	if (lo->lo_backing_file == file) {
-		lo->lo_backing_file = NULL;
-		lo->lo_seek_file = NULL;
-	}
+	lo->lo_backing_file = NULL;
+	lo->lo_seek_file = NULL;
 	spin_unlock_irq(&lo->lo_lock);
+out_unlock:
 	loop_global_unlock(lo, is_loop);
 out_bdev:
 	if (!(mode & BLK_OPEN_EXCL))
