@@ -374,6 +374,17 @@ void ExpectHolesReadZero(int fd, int64_t size, const ExtentMap &map)
 	}
 }
 
+bool kernel_has_series()
+{
+	const char *v = getenv("SEEK_TEST_KERNEL");
+	std::string k = v && *v ? v : "patched";
+	if (k != "patched" && k != "unpatched")
+		throw std::runtime_error("SEEK_TEST_KERNEL=" + k +
+					 ": patched or unpatched");
+	::testing::Test::RecordProperty("expect_kernel", k);
+	return k == "patched";
+}
+
 void DeviceTest::SetUp()
 {
 	loops_before_ = bound_loop_devices();

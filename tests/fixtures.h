@@ -156,6 +156,15 @@ void ExpectSeekAt(int fd, int64_t size, const ExtentMap &map, int64_t off);
 // 32 spread 64 KiB samples are read, so that giant sparse layouts stay cheap.
 void ExpectHolesReadZero(int fd, int64_t size, const ExtentMap &map);
 
+// Whether the runner says the kernel has the series: SEEK_TEST_KERNEL,
+// which harness/check sets from EXPECT_KERNEL, is "patched" (also when
+// unset) or "unpatched"; anything else throws. Never asked of the kernel
+// under test, so that a patched kernel that stopped answering fails
+// instead of being taken for an unpatched one. Records the answer as the
+// test's expect_kernel property: a test that checks what each kernel must
+// do passes on both, and make check-base tells it from a map test by it.
+bool kernel_has_series();
+
 // Base fixture: fails a test that leaves a loop device bound.
 class DeviceTest : public ::testing::Test {
 protected:

@@ -128,6 +128,10 @@ TEST(ExternalOriginMap, OriginBelowItsSizeProvisionedEverywhereZerosPast)
 	EXPECT_EQ(external_origin_map({{0, 4 * MiB}}, 8 * MiB, {}, 2 * MiB),
 		  (ExtentMap{{0, 2 * MiB}}));
 	EXPECT_EQ(external_origin_map({}, 1 * MiB, {}, 2 * MiB), ExtentMap{});
+	// So is a provisioned run past it (a table shorter than the volume).
+	EXPECT_EQ(external_origin_map({}, 1 * MiB, {{1 * MiB, 3 * MiB}},
+				      2 * MiB),
+		  (ExtentMap{{1 * MiB, 2 * MiB}}));
 }
 
 TEST(NbdinfoMapData, DataIsEveryExtentWithoutTheHoleBit)
