@@ -131,4 +131,47 @@ ExtentMap nbdinfo_map_data(const std::string &out)
 	return seekmap::normalize(m);
 }
 
+RamModel::RamModel(int64_t size, int64_t unit)
+	: unit_(unit), used_(size > 0 ? (size + unit - 1) / unit : 0, false)
+{
+	if (unit <= 0)
+		throw std::invalid_argument("RamModel: unit must be positive");
+}
+
+void RamModel::write(int64_t off, int64_t len)
+{
+	if (len <= 0)
+		return;
+	int64_t first = off / unit_, last = (off + len - 1) / unit_;
+	for (int64_t u = first; u <= last && u < int64_t(used_.size()); u++)
+		used_[u] = true;
+}
+
+void RamModel::discard(int64_t off, int64_t len)
+{
+	int64_t first = (off + unit_ - 1) / unit_, end = (off + len) / unit_;
+	for (int64_t u = first; u < end && u < int64_t(used_.size()); u++)
+		used_[u] = false;
+}
+
+void RamModel::zero_write(int64_t off, int64_t len)
+{
+	write(off, len);
+	discard(off, len);
+}
+
+ExtentMap RamModel::map(int64_t size) const
+{
+	ExtentMap m;
+	for (int64_t u = 0; u < int64_t(used_.size()); u++)
+		if (used_[u])
+			m.push_back({u * unit_, std::min(size, (u + 1) * unit_)});
+	return seekmap::normalize(m);
+}
+
+int64_t RamModel::units() const
+{
+	return std::count(used_.begin(), used_.end(), true);
+}
+
 } // namespace seektest

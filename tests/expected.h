@@ -57,4 +57,27 @@ ExtentMap external_origin_map(const ExtentMap &origin, int64_t origin_size,
 // std::runtime_error on a line it cannot read.
 ExtentMap nbdinfo_map_data(const std::string &out);
 
+// What a RAM disk (brd, zram, memory-backed null_blk) holds, from what was
+// written to it and discarded, in units of @unit bytes (a page, or a
+// sector): a write makes every unit it touches data; a discard frees only
+// the units it covers whole. zero_write() is a write of zeros to a
+// provider that stores a unit of zeros as a hole (zram): the units it
+// covers whole become holes, the others it touches data.
+class RamModel {
+public:
+	RamModel(int64_t size, int64_t unit);
+
+	void write(int64_t off, int64_t len);
+	void discard(int64_t off, int64_t len);
+	void zero_write(int64_t off, int64_t len);
+	// The data of the first @size bytes, as a normalized map.
+	ExtentMap map(int64_t size) const;
+	// Units that hold data.
+	int64_t units() const;
+
+private:
+	int64_t unit_;
+	std::vector<bool> used_;
+};
+
 } // namespace seektest

@@ -150,4 +150,34 @@ TEST(NbdinfoMapData, DataIsEveryExtentWithoutTheHoleBit)
 }
 
 } // namespace
+TEST(RamModel, WritesTouchWholeUnitsDiscardsFreeOnlyUnitsTheyCover)
+{
+	const int64_t size = 64 * KiB;
+	RamModel m(size, 4 * KiB);
+	EXPECT_EQ(m.map(size), ExtentMap{});
+	m.write(512, 512); // inside page 0
+	m.write(7 * KiB, 2 * KiB); // straddles pages 1 and 2
+	EXPECT_EQ(m.map(size), (ExtentMap{{0, 12 * KiB}}));
+	EXPECT_EQ(m.units(), 3);
+	m.discard(1 * KiB, 6 * KiB); // covers no page whole
+	EXPECT_EQ(m.units(), 3);
+	m.discard(4 * KiB, 5 * KiB); // covers page 1 whole
+	EXPECT_EQ(m.map(size), (ExtentMap{{0, 4 * KiB}, {8 * KiB, 12 * KiB}}));
+	m.zero_write(8 * KiB, 4 * KiB); // a page of zeros: a hole
+	m.zero_write(15 * KiB, 2 * KiB); // part of pages 3 and 4: data
+	EXPECT_EQ(m.map(size), (ExtentMap{{0, 4 * KiB}, {12 * KiB, 20 * KiB}}));
+}
+
+TEST(RamModel, SectorUnitsAndAnEndInsideAUnit)
+{
+	const int64_t size = 10 * 512 + 100; // the last unit is partial
+	RamModel m(size, 512);
+	m.write(size - 50, 50);
+	m.write(512, 1);
+	EXPECT_EQ(m.map(size), (ExtentMap{{512, 1024}, {5120, size}}));
+	m.discard(0, size); // covers the partial unit only in part
+	EXPECT_EQ(m.map(size), (ExtentMap{{5120, size}}));
+	EXPECT_EQ(m.units(), 1);
+}
+
 } // namespace seektest

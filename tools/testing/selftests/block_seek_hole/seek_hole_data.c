@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -1440,6 +1441,188 @@ TEST_F_TIMEOUT(dm, thin_external_origin, DM_TIMEOUT)
 	thin_write(_metadata, thin->fd, &want, U(22), U(23));
 	thin_write(_metadata, thin->fd, &want, 5 * GIB / 2, 5 * GIB / 2 + 4096);
 	check_dm_map(_metadata, thin, &want);
+}
+
+/*
+ * RAM-backed disks: brd's /dev/ram0, a memory-backed null_blk device made
+ * in configfs, and a zram device from zram-control. Each starts empty; the
+ * test writes the "mixed" layout to it, discards part of one extent and
+ * writes a page of zeros, and expects exactly the written, undiscarded
+ * pages as data (zram stores the page of zeros as a hole; brd and null_blk
+ * store it as data).
+ */
+#define NULLB_CFG	"/sys/kernel/config/nullb"
+#define ZRAM_CTL	"/sys/class/zram-control"
+#define RAM_SIZE	(64 * MIB)
+
+FIXTURE(ramdisk) {
+	int fd;
+	char path[64];
+	char cfg[128];		/* null_blk: its configfs directory */
+	int zram;		/* zram: its number */
+};
+
+FIXTURE_VARIANT(ramdisk) {
+	const char *kind;
+};
+
+FIXTURE_VARIANT_ADD(ramdisk, brd) { .kind = "brd" };
+FIXTURE_VARIANT_ADD(ramdisk, null_blk) { .kind = "null_blk" };
+FIXTURE_VARIANT_ADD(ramdisk, zram) { .kind = "zram" };
+
+/* Write @val to the sysfs or configfs file @dir/@attr; 0 or -errno. */
+static int put_attr(const char *dir, const char *attr, const char *val)
+{
+	char path[192];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, attr);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Read an integer from @path; -1 if it cannot. */
+static long get_num(const char *path)
+{
+	char buf[32] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? strtol(buf, NULL, 10) : -1;
+}
+
+FIXTURE_SETUP(ramdisk)
+{
+	char num[64], idx[192];
+	long nr;
+
+	self->fd = -1;
+	self->zram = -1;
+	self->cfg[0] = '\0';
+	if (geteuid())
+		SKIP(return, "must be run as root");
+	if (!strcmp(variant->kind, "brd")) {
+		if (access("/dev/ram0", F_OK))
+			SKIP(return, "no /dev/ram0 (CONFIG_BLK_DEV_RAM)");
+		snprintf(self->path, sizeof(self->path), "/dev/ram0");
+	} else if (!strcmp(variant->kind, "null_blk")) {
+		if (access(NULLB_CFG, F_OK))
+			mount("configfs", "/sys/kernel/config", "configfs", 0,
+			      NULL);
+		if (access(NULLB_CFG, F_OK))
+			SKIP(return, "no %s (CONFIG_BLK_DEV_NULL_BLK, CONFIG_CONFIGFS_FS)",
+			     NULLB_CFG);
+		snprintf(self->cfg, sizeof(self->cfg), NULLB_CFG "/seek_hole_%d",
+			 getpid());
+		ASSERT_EQ(0, mkdir(self->cfg, 0755));
+		ASSERT_EQ(0, put_attr(self->cfg, "size", "64"));
+		ASSERT_EQ(0, put_attr(self->cfg, "blocksize", "4096"));
+		ASSERT_EQ(0, put_attr(self->cfg, "memory_backed", "1"));
+		ASSERT_EQ(0, put_attr(self->cfg, "discard", "1"));
+		ASSERT_EQ(0, put_attr(self->cfg, "power", "1"));
+		snprintf(idx, sizeof(idx), "%s/index", self->cfg);
+		nr = get_num(idx);
+		ASSERT_LE(0, nr);
+		snprintf(self->path, sizeof(self->path), "/dev/nullb%ld", nr);
+	} else {
+		if (access(ZRAM_CTL, F_OK))
+			SKIP(return, "no %s (CONFIG_ZRAM)", ZRAM_CTL);
+		nr = get_num(ZRAM_CTL "/hot_add");
+		ASSERT_LE(0, nr);
+		self->zram = nr;
+		snprintf(num, sizeof(num), "/sys/block/zram%ld", nr);
+		ASSERT_EQ(0, put_attr(num, "disksize", "64M"));
+		snprintf(self->path, sizeof(self->path), "/dev/zram%ld", nr);
+	}
+	self->fd = wait_open(self->path, O_RDWR | O_DIRECT);
+	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", self->path, strerror(errno));
+	ASSERT_EQ(RAM_SIZE, lseek(self->fd, 0, SEEK_END));
+	if (!strcmp(variant->kind, "brd")) {
+		uint64_t range[2] = { 0, RAM_SIZE };
+
+		ASSERT_EQ(0, ioctl(self->fd, BLKDISCARD, range));
+	}
+}
+
+FIXTURE_TEARDOWN(ramdisk)
+{
+	char dir[64], num[16];
+
+	if (self->fd >= 0) {
+		if (!strcmp(variant->kind, "brd")) {
+			uint64_t range[2] = { 0, RAM_SIZE };
+
+			ioctl(self->fd, BLKDISCARD, range);
+		}
+		close(self->fd);
+	}
+	if (self->cfg[0])
+		rmdir(self->cfg);
+	if (self->zram >= 0) {
+		snprintf(dir, sizeof(dir), "/sys/block/zram%d", self->zram);
+		put_attr(dir, "reset", "1");
+		snprintf(num, sizeof(num), "%d", self->zram);
+		put_attr(ZRAM_CTL, "hot_remove", num);
+	}
+}
+
+/* O_DIRECT write of @len bytes of @byte at @off. */
+static void ram_write(struct __test_metadata *_metadata, int fd, off_t off,
+		      off_t len, int byte)
+{
+	void *buf;
+	off_t done;
+
+	ASSERT_EQ(0, posix_memalign(&buf, 4096, UNIT));
+	memset(buf, byte, UNIT);
+	for (done = 0; done < len; done += UNIT)
+		ASSERT_EQ(off_min(UNIT, len - done),
+			  pwrite(fd, buf, off_min(UNIT, len - done), off + done));
+	free(buf);
+}
+
+TEST_F(ramdisk, map)
+{
+	struct map want = { 0 };
+	uint64_t range[2] = { U(8), U(1) };
+	int i;
+
+	require_seek(_metadata, self->fd);
+	for (i = 0; i < (int)ARRAY_SIZE(mixed); i++) {
+		ram_write(_metadata, self->fd, mixed[i].start,
+			  mixed[i].end - mixed[i].start, 0xa5);
+		map_add(_metadata, &want, mixed[i].start, mixed[i].end);
+	}
+	/* Data at the very end of the disk. */
+	ram_write(_metadata, self->fd, RAM_SIZE - 4096, 4096, 0xa5);
+	map_add(_metadata, &want, RAM_SIZE - 4096, RAM_SIZE);
+	/* Whole pages inside an extent are freed. */
+	ASSERT_EQ(0, ioctl(self->fd, BLKDISCARD, range));
+	map_del(_metadata, &want, U(8), U(9));
+	/* A page of zeros: a hole on zram only. */
+	ram_write(_metadata, self->fd, U(24), 4096, 0);
+	if (strcmp(variant->kind, "zram"))
+		map_add(_metadata, &want, U(24), U(24) + 4096);
+
+	{
+		struct map got;
+
+		walk_map(_metadata, self->fd, 0, RAM_SIZE, &got, true);
+		EXPECT_TRUE(maps_match(_metadata, "written", &want,
+				       self->path, &got));
+		probe_all(_metadata, self->fd, &want, RAM_SIZE);
+		check_bounds(_metadata, self->fd, RAM_SIZE);
+		expect_holes_zero(_metadata, self->fd, &got, RAM_SIZE);
+	}
 }
 
 TEST_HARNESS_MAIN

@@ -1,0 +1,499 @@
+// SPDX-License-Identifier: GPL-2.0
+// RAM-backed providers: brd, zram and memory-backed null_blk. A page (brd,
+// zram) or sector (null_blk) that was never written, or was discarded,
+// reads zeros and is a hole; zram also stores a page of zeros as a hole.
+// Everything else is data, whatever it holds: a page of 0xab, an
+// incompressible page, a page written back to zram's backing device.
+//
+// The ground truth is what the test wrote and discarded (RamModel,
+// tests/expected.h), and the drivers' own counters as a second view: brd's
+// page count in debugfs, zram's mm_stat. Every reported hole is read back,
+// and data is read back as written.
+//
+// The races run each provider's own reconfiguration under a walker that
+// holds the device open: zram reset and hot_remove (refused while open),
+// null_blk power-off through configfs (the disk goes away under the open
+// file), and writes and discards elsewhere on the disk. The guest runner
+// fails the run on any kernel report.
+//
+// SEEK_TEST_SEED=n replays the seeded layouts.
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <fcntl.h>
+#include <future>
+#include <iostream>
+#include <random>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+#include "fault_fixtures.h"
+#include "liveness.h"
+#include "ram_fixtures.h"
+
+namespace seektest {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+uint64_t seed_from_env()
+{
+	const char *v = getenv("SEEK_TEST_SEED");
+	uint64_t seed = v && *v ? strtoull(v, nullptr, 0) : std::random_device{}();
+	std::cout << "[   SEED   ] SEEK_TEST_SEED=" << seed << std::endl;
+	return seed;
+}
+
+// A random layout on a RAM disk of @size bytes, in multiples of @align:
+// @n writes of up to @max_len, and discards of up to 2 * @max_len between
+// them, applied to the disk @fd and to @model alike.
+template <typename Rng>
+void random_layout(int fd, int64_t size, int64_t align, int64_t max_len,
+		   int n, Rng &rng, RamModel &model, uint32_t seed)
+{
+	auto pick = [&](int64_t limit) {
+		return int64_t(rng() % uint64_t(limit / align)) * align;
+	};
+	for (int i = 0; i < n; i++) {
+		int64_t off = pick(size);
+		int64_t len = std::min(align + pick(max_len), size - off);
+		direct_write(fd, off, len, seed);
+		model.write(off, len);
+		if (i % 3 != 2)
+			continue;
+		off = pick(size);
+		len = std::min(align + pick(2 * max_len), size - off);
+		discard(fd, off, len);
+		model.discard(off, len);
+	}
+}
+
+// Walk @fd and expect @model's map, reading holes back.
+void ExpectModel(int fd, int64_t size, const RamModel &model)
+{
+	SCOPED_TRACE("expected " + seekmap::to_string(model.map(size)));
+	ExpectMap(fd, size, model.map(size));
+	const ExtentMap map = model.map(size);
+	for (int64_t off : {int64_t(0), size / 3, size - 1})
+		ExpectSeekAt(fd, size, map, off);
+	for (const Extent &e : map)
+		for (int64_t off : {e.start - 1, e.start, e.end - 1, e.end})
+			if (off >= 0 && off < size)
+				ExpectSeekAt(fd, size, map, off);
+}
+
+// ---- brd ---------------------------------------------------------------
+
+// /dev/ram0 and /dev/ram1 (CONFIG_BLK_DEV_RAM=y, 64 MiB each), emptied
+// with a discard of the whole disk before and after each test.
+class BrdMap : public DeviceTest {
+protected:
+	void SetUp() override
+	{
+		DeviceTest::SetUp();
+		if (access(kRam, F_OK))
+			GTEST_SKIP() << "SKIP: " << kRam
+				     << " missing (CONFIG_BLK_DEV_RAM=y)";
+		fd_ = open_or_throw(kRam, O_RDWR | O_DIRECT);
+		size_ = size_of(fd_.get());
+		discard(fd_.get(), 0, size_);
+	}
+	void TearDown() override
+	{
+		if (fd_.get() >= 0)
+			discard(fd_.get(), 0, size_);
+		DeviceTest::TearDown();
+	}
+
+	// brd's own count of its pages (debugfs ramdisk_pages/ram0).
+	static int64_t brd_pages()
+	{
+		return std::stoll(read_value(
+			"/sys/kernel/debug/ramdisk_pages/ram0"));
+	}
+
+	static constexpr const char *kRam = "/dev/ram0";
+	UniqueFd fd_;
+	int64_t size_ = 0;
+};
+
+TEST_F(BrdMap, WrittenPagesAreDataUnwrittenAndDiscardedPagesHoles)
+{
+	const uint64_t seed = seed_from_env();
+	SCOPED_TRACE("replay: SEEK_TEST_SEED=" + std::to_string(seed));
+	std::mt19937_64 rng(seed);
+	ASSERT_EQ(size_, 64 * MiB);
+	RamModel model(size_, 4 * KiB);
+	ASSERT_EQ(brd_pages(), 0) << "a discard of the whole disk left pages";
+	ExpectModel(fd_.get(), size_, model);
+
+	// Sector-aligned writes and discards: a write makes the pages it
+	// touches data, a discard frees only pages it covers whole.
+	random_layout(fd_.get(), size_, 512, 256 * KiB, 60, rng, model,
+		      uint32_t(seed));
+	ASSERT_GT(model.units(), 0);
+	ExpectModel(fd_.get(), size_, model);
+	EXPECT_EQ(brd_pages(), model.units()) << "brd's page count";
+
+	// Data at both ends of the disk.
+	direct_write(fd_.get(), 0, 512, 7);
+	direct_write(fd_.get(), size_ - 512, 512, 7);
+	model.write(0, 512);
+	model.write(size_ - 512, 512);
+	ExpectModel(fd_.get(), size_, model);
+	ExpectPattern(fd_.get(), size_ - 512, 512, 7);
+	EXPECT_EQ(brd_pages(), model.units());
+}
+
+// A dm-linear window over the middle of a brd disk answers from brd,
+// translated, and never reports what lies outside its window.
+TEST_F(BrdMap, LinearTargetOverBrdAnswersItsWindowOnly)
+{
+	const int64_t win_start = 8 * MiB + 4 * KiB, win_len = 16 * MiB;
+	RamModel model(size_, 4 * KiB);
+	// Data just outside both ends of the window, and inside it.
+	for (int64_t off : {win_start - 4 * KiB, win_start + win_len,
+			    win_start + 1 * MiB, win_start + 9 * MiB + 512}) {
+		direct_write(fd_.get(), off, 8 * KiB, 3);
+		model.write(off, 8 * KiB);
+	}
+	DmDevice linear("0 " + std::to_string(win_len / 512) + " linear " +
+			std::string(kRam) + " " +
+			std::to_string(win_start / 512));
+	UniqueFd dm = open_or_throw(linear.path(), O_RDONLY);
+	const ExtentMap want =
+		seekmap::window(model.map(size_), win_start, win_start + win_len);
+	ASSERT_EQ(want.size(), 2u);
+	ExpectMap(dm.get(), win_len, want);
+	for (int64_t off : {int64_t(0), win_len - 1})
+		ExpectSeekAt(dm.get(), win_len, want, off);
+}
+
+// Walkers see the untouched half of the disk exactly, while writes and
+// discards change the other half.
+TEST_F(BrdMap, WalkWhileWritingAndDiscardingElsewhere)
+{
+	const uint64_t seed = seed_from_env();
+	SCOPED_TRACE("replay: SEEK_TEST_SEED=" + std::to_string(seed));
+	std::mt19937_64 rng(seed);
+	const int64_t half = size_ / 2;
+	RamModel model(size_, 4 * KiB);
+	random_layout(fd_.get(), half, 4096, 512 * KiB, 30, rng, model,
+		      uint32_t(seed));
+	const ExtentMap fixed = seekmap::window(model.map(size_), 0, half);
+
+	std::atomic<bool> stop{false};
+	std::future<int> changer = std::async(std::launch::async, [&] {
+		std::mt19937_64 r(seed + 1);
+		int ops = 0;
+		UniqueFd fd = open_or_throw(kRam, O_RDWR | O_DIRECT);
+		while (!stop) {
+			int64_t off = half + int64_t(r() % 4096) * 4096;
+			int64_t len = std::min<int64_t>(4096 * (1 + r() % 64),
+							size_ - off);
+			if (r() % 2)
+				direct_write(fd.get(), off, len, 9);
+			else
+				discard(fd.get(), off, len);
+			ops++;
+		}
+		return ops;
+	});
+	ScopeExit stop_changer([&] { stop = true; });
+	int walks = 0;
+	for (auto until = std::chrono::steady_clock::now() + seconds(10);
+	     std::chrono::steady_clock::now() < until || walks < 3; walks++) {
+		seekmap::Walk w = seekmap::walk(fd_.get(), size_);
+		ASSERT_EQ(w.error, "");
+		EXPECT_EQ(seekmap::window(w.map, 0, half), fixed)
+			<< "walk " << walks;
+		ExpectHolesReadZero(fd_.get(), half,
+				    seekmap::window(w.map, 0, half));
+	}
+	stop_changer.run();
+	const int ops = changer.get();
+	std::cout << "[   RACE   ] " << walks << " walks, " << ops
+		  << " writes and discards" << std::endl;
+	EXPECT_GT(ops, 0);
+}
+
+// ---- zram --------------------------------------------------------------
+
+class ZramMap : public DeviceTest {
+protected:
+	void SetUp() override
+	{
+		DeviceTest::SetUp();
+		if (access("/sys/class/zram-control", F_OK))
+			GTEST_SKIP() << "SKIP: /sys/class/zram-control "
+					"missing (CONFIG_ZRAM=y)";
+	}
+};
+
+TEST_F(ZramMap, UnwrittenDiscardedAndZeroPagesAreHoles)
+{
+	const uint64_t seed = seed_from_env();
+	SCOPED_TRACE("replay: SEEK_TEST_SEED=" + std::to_string(seed));
+	std::mt19937_64 rng(seed);
+	const int64_t size = 64 * MiB, page = 4 * KiB;
+	ZramDevice zram(size);
+	UniqueFd fd = open_or_throw(zram.path(), O_RDWR | O_DIRECT);
+	ASSERT_EQ(size_of(fd.get()), size);
+	RamModel model(size, page);
+	RamModel zeros(size, page); // pages stored as same-filled zeros
+	ExpectModel(fd.get(), size, model);
+
+	// Patterned (incompressible: huge) pages, compressible pages of one
+	// byte repeated (same-filled: 0xab is data, 0 a hole), and discards.
+	for (int i = 0; i < 80; i++) {
+		int64_t off = int64_t(rng() % (size / page)) * page;
+		int64_t len = std::min<int64_t>(page * (1 + rng() % 32), size - off);
+		switch (rng() % 4) {
+		case 0:
+		case 1:
+			direct_write(fd.get(), off, len, uint32_t(seed));
+			model.write(off, len);
+			zeros.discard(off, len);
+			break;
+		case 2:
+			direct_write(fd.get(), off, len, 0, 0xab);
+			model.write(off, len);
+			zeros.discard(off, len);
+			break;
+		case 3:
+			direct_write(fd.get(), off, len, 0, 0);
+			model.zero_write(off, len);
+			zeros.write(off, len);
+			break;
+		}
+		if (i % 4 == 3) {
+			off = int64_t(rng() % (size / page)) * page;
+			len = std::min<int64_t>(page * (1 + rng() % 64), size - off);
+			discard(fd.get(), off, len);
+			model.discard(off, len);
+			zeros.discard(off, len);
+		}
+	}
+	ASSERT_GT(model.units(), 0);
+	ASSERT_GT(zeros.units(), 0) << "the layout must store zero pages";
+	ExpectModel(fd.get(), size, model);
+	// mm_stat: orig_data_size (field 0) counts every stored page, the
+	// zero pages too; same_pages (field 5) the same-filled ones.
+	EXPECT_EQ(zram.mm_stat(0) / page, model.units() + zeros.units())
+		<< "zram's stored pages";
+	EXPECT_GE(zram.mm_stat(5), zeros.units()) << "zram's same pages";
+}
+
+// Pages written back to the backing device (ZRAM_WB) are data, read from
+// there.
+TEST_F(ZramMap, WrittenBackPagesAreData)
+{
+	const int64_t size = 32 * MiB;
+	SparseFile backing_file(size);
+	LoopDevice backing(backing_file.path());
+	ZramDevice zram(size, backing.path());
+	UniqueFd fd = open_or_throw(zram.path(), O_RDWR | O_DIRECT);
+	RamModel model(size, 4 * KiB);
+	for (int64_t off : {int64_t(0), 5 * MiB, 17 * MiB + 64 * KiB, size - 8 * KiB}) {
+		direct_write(fd.get(), off, 8 * KiB, 11);
+		model.write(off, 8 * KiB);
+	}
+	ExpectModel(fd.get(), size, model);
+	write_value(zram.sysfs("idle"), "all");
+	write_value(zram.sysfs("writeback"), "idle");
+	std::istringstream bd(read_value(zram.sysfs("bd_stat")));
+	int64_t on_backing = 0;
+	bd >> on_backing;
+	ASSERT_EQ(on_backing, model.units())
+		<< "pages written back (bd_stat): not every page went";
+	ExpectModel(fd.get(), size, model);
+	for (const Extent &e : model.map(size))
+		ExpectPattern(fd.get(), e.start, e.end - e.start, 11);
+}
+
+// A walker holds the device open: reset and hot_remove are refused, the
+// map of untouched pages stays exact while other pages are written,
+// zero-filled and discarded.
+TEST_F(ZramMap, ResetAndRemoveRefusedWhileAWalkerHoldsIt)
+{
+	const int64_t size = 64 * MiB, half = size / 2;
+	ZramDevice zram(size);
+	UniqueFd fd = open_or_throw(zram.path(), O_RDWR | O_DIRECT);
+	RamModel model(size, 4 * KiB);
+	for (int64_t off = 0; off < half; off += 3 * MiB) {
+		direct_write(fd.get(), off, 64 * KiB, 5);
+		model.write(off, 64 * KiB);
+	}
+	const ExtentMap fixed = seekmap::window(model.map(size), 0, half);
+
+	std::atomic<bool> stop{false};
+	std::future<int> walker = std::async(std::launch::async, [&] {
+		UniqueFd rfd = open_or_throw(zram.path(), O_RDONLY);
+		int walks = 0;
+		while (!stop) {
+			seekmap::Walk w = seekmap::walk(rfd.get(), size);
+			EXPECT_EQ(w.error, "");
+			EXPECT_EQ(seekmap::window(w.map, 0, half), fixed);
+			walks++;
+		}
+		return walks;
+	});
+	ScopeExit stop_walker([&] { stop = true; });
+	std::mt19937_64 r(1);
+	int ops = 0, refused = 0;
+	for (auto until = std::chrono::steady_clock::now() + seconds(10);
+	     std::chrono::steady_clock::now() < until; ops++) {
+		int64_t off = half + int64_t(r() % (half / 4096 - 16)) * 4096;
+		switch (r() % 4) {
+		case 0: direct_write(fd.get(), off, 16 * KiB, 8); break;
+		case 1: direct_write(fd.get(), off, 16 * KiB, 0, 0); break;
+		case 2: discard(fd.get(), off, 16 * KiB); break;
+		case 3:
+			for (const char *what : {"reset", "hot_remove"}) {
+				std::string p = std::string(what) == "reset" ?
+					zram.sysfs("reset") :
+					"/sys/class/zram-control/hot_remove";
+				std::string v = std::string(what) == "reset" ?
+					"1" : zram.path().substr(9);
+				UniqueFd c = open_or_throw(p, O_WRONLY);
+				ssize_t n = write(c.get(), v.data(), v.size());
+				EXPECT_EQ(n, -1) << what << " of an open zram";
+				EXPECT_EQ(errno, EBUSY) << what;
+				refused++;
+			}
+			break;
+		}
+	}
+	stop_walker.run();
+	ASSERT_TRUE(AnswersWithin(walker, "walks of zram"));
+	const int walks = walker.get();
+	std::cout << "[   RACE   ] " << walks << " walks, " << ops
+		  << " operations, " << refused << " refused resets and removals"
+		  << std::endl;
+	EXPECT_GT(walks, 0);
+	EXPECT_GT(refused, 0);
+}
+
+// ---- null_blk ----------------------------------------------------------
+
+class NullBlkMap : public DeviceTest {
+protected:
+	void SetUp() override
+	{
+		DeviceTest::SetUp();
+		if (access("/sys/kernel/config/nullb", F_OK))
+			GTEST_SKIP() << "SKIP: /sys/kernel/config/nullb missing "
+					"(CONFIG_BLK_DEV_NULL_BLK=y, configfs)";
+	}
+};
+
+// Sector granularity, with and without the write-back cache.
+class NullBlkCache : public NullBlkMap,
+		     public ::testing::WithParamInterface<int> {};
+
+TEST_P(NullBlkCache, WrittenSectorsAreDataUnwrittenAndDiscardedHoles)
+{
+	const uint64_t seed = seed_from_env();
+	SCOPED_TRACE("replay: SEEK_TEST_SEED=" + std::to_string(seed));
+	std::mt19937_64 rng(seed);
+	const int64_t size = 64 * MiB;
+	NullBlkDevice nb({"size=64", "blocksize=512", "memory_backed=1",
+			  "discard=1", "cache_size=" + std::to_string(GetParam())});
+	UniqueFd fd = open_or_throw(nb.path(), O_RDWR | O_DIRECT);
+	ASSERT_EQ(size_of(fd.get()), size);
+	RamModel model(size, 512);
+	ExpectModel(fd.get(), size, model);
+	random_layout(fd.get(), size, 512, 96 * KiB, 60, rng, model,
+		      uint32_t(seed));
+	ASSERT_GT(model.units(), 0);
+	ExpectModel(fd.get(), size, model);
+	for (const Extent &e : model.map(size))
+		ExpectPattern(fd.get(), e.start, std::min<int64_t>(e.end - e.start, 512), uint32_t(seed));
+}
+
+INSTANTIATE_TEST_SUITE_P(, NullBlkCache, ::testing::Values(0, 1),
+			 [](const ::testing::TestParamInfo<int> &i) {
+				 return i.param ? "WriteBackCache1MiB"
+						: "NoCache";
+			 });
+
+// Devices whose reads are not zeros where nothing was written are all
+// data: one not memory-backed (the boot-time nullb0 returns whatever the
+// buffer held), and one with bad blocks.
+TEST_F(NullBlkMap, NotMemoryBackedOrWithBadBlocksIsAllData)
+{
+	{
+		NullBlkDevice nb({"size=16", "memory_backed=0"});
+		UniqueFd fd = open_or_throw(nb.path(), O_RDONLY);
+		const int64_t size = size_of(fd.get());
+		seekmap::Walk w = seekmap::walk(fd.get(), size);
+		EXPECT_EQ(w.error, "");
+		EXPECT_EQ(w.map, (ExtentMap{{0, size}})) << "not memory-backed";
+	}
+	NullBlkDevice nb({"size=16", "memory_backed=1", "blocksize=512"});
+	UniqueFd fd = open_or_throw(nb.path(), O_RDWR | O_DIRECT);
+	const int64_t size = size_of(fd.get());
+	direct_write(fd.get(), 1 * MiB, 4 * KiB, 1);
+	ExpectMap(fd.get(), size, ExtentMap{{1 * MiB, 1 * MiB + 4 * KiB}});
+	nb.set("badblocks", "+4096-4103");
+	seekmap::Walk w = seekmap::walk(fd.get(), size);
+	EXPECT_EQ(w.error, "");
+	EXPECT_EQ(w.map, (ExtentMap{{0, size}})) << "with bad blocks";
+}
+
+// Powering the device off through configfs deletes its disk and frees the
+// driver's state while a walker still holds it open: every answer is
+// right or ENXIO (the disk is gone), never a freed nullb (KASAN would
+// report it), and the walker's close afterwards is fine.
+TEST_F(NullBlkMap, PowerOffWhileAWalkerHoldsItOpen)
+{
+	const int64_t size = 64 * MiB;
+	RamModel model(size, 512);
+	NullBlkDevice nb({"size=64", "blocksize=512", "memory_backed=1"});
+	{
+		UniqueFd fd = open_or_throw(nb.path(), O_RDWR | O_DIRECT);
+		for (int64_t off = 0; off < size; off += 1 * MiB + 512) {
+			direct_write(fd.get(), off, 1536, 2);
+			model.write(off, 1536);
+		}
+	}
+	const ExtentMap want = model.map(size);
+	for (int round = 0; round < 3; round++) {
+		UniqueFd fd = open_or_throw(nb.path(), O_RDONLY);
+		std::atomic<int> right{0}, gone{0}, wrong{0};
+		std::future<void> walker = std::async(std::launch::async, [&] {
+			for (int i = 0; i < 100000; i++) {
+				int64_t off = int64_t(i * 7919 % (size / 512)) * 512;
+				int whence = i % 2 ? SEEK_HOLE : SEEK_DATA;
+				int64_t got = seekmap::seek(fd.get(), off, whence);
+				if (got == -ENXIO) {
+					if (++gone > 20)
+						return;
+				} else if (got == seekmap::expected_seek(want, size, off, whence)) {
+					right++;
+				} else {
+					wrong++;
+				}
+			}
+		});
+		std::this_thread::sleep_for(milliseconds(200 + 300 * round));
+		nb.power(false);
+		ASSERT_TRUE(AnswersWithin(walker, "queries during power-off"));
+		std::cout << "[   RACE   ] power-off " << round << ": " << right
+			  << " right, " << gone << " ENXIO, " << wrong
+			  << " wrong" << std::endl;
+		EXPECT_EQ(wrong, 0);
+		EXPECT_GT(right, 0) << "the power-off came before any query";
+		EXPECT_GT(gone, 0) << "no query saw the disk gone";
+		fd.reset();
+		nb.power(true);
+		UniqueFd again = open_or_throw(nb.path(), O_RDONLY);
+		ExpectMap(again.get(), size, want);
+	}
+}
+
+} // namespace
+} // namespace seektest
