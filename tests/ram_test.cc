@@ -98,6 +98,7 @@ protected:
 			GTEST_SKIP() << "SKIP: " << kRam
 				     << " missing (CONFIG_BLK_DEV_RAM=y)";
 		fd_ = open_or_throw(kRam, O_RDWR | O_DIRECT);
+		rfd_ = open_or_throw(kRam, O_RDONLY);
 		size_ = size_of(fd_.get());
 		discard(fd_.get(), 0, size_);
 	}
@@ -116,7 +117,8 @@ protected:
 	}
 
 	static constexpr const char *kRam = "/dev/ram0";
-	UniqueFd fd_;
+	UniqueFd fd_;  // O_DIRECT, for writes
+	UniqueFd rfd_; // buffered, for walks and reading holes back
 	int64_t size_ = 0;
 };
 
@@ -128,14 +130,14 @@ TEST_F(BrdMap, WrittenPagesAreDataUnwrittenAndDiscardedPagesHoles)
 	ASSERT_EQ(size_, 64 * MiB);
 	RamModel model(size_, 4 * KiB);
 	ASSERT_EQ(brd_pages(), 0) << "a discard of the whole disk left pages";
-	ExpectModel(fd_.get(), size_, model);
+	ExpectModel(rfd_.get(), size_, model);
 
 	// Sector-aligned writes and discards: a write makes the pages it
 	// touches data, a discard frees only pages it covers whole.
 	random_layout(fd_.get(), size_, 512, 256 * KiB, 60, rng, model,
 		      uint32_t(seed));
 	ASSERT_GT(model.units(), 0);
-	ExpectModel(fd_.get(), size_, model);
+	ExpectModel(rfd_.get(), size_, model);
 	EXPECT_EQ(brd_pages(), model.units()) << "brd's page count";
 
 	// Data at both ends of the disk.
@@ -143,7 +145,7 @@ TEST_F(BrdMap, WrittenPagesAreDataUnwrittenAndDiscardedPagesHoles)
 	direct_write(fd_.get(), size_ - 512, 512, 7);
 	model.write(0, 512);
 	model.write(size_ - 512, 512);
-	ExpectModel(fd_.get(), size_, model);
+	ExpectModel(rfd_.get(), size_, model);
 	ExpectPattern(fd_.get(), size_ - 512, 512, 7);
 	EXPECT_EQ(brd_pages(), model.units());
 }
@@ -206,11 +208,11 @@ TEST_F(BrdMap, WalkWhileWritingAndDiscardingElsewhere)
 	int walks = 0;
 	for (auto until = std::chrono::steady_clock::now() + seconds(10);
 	     std::chrono::steady_clock::now() < until || walks < 3; walks++) {
-		seekmap::Walk w = seekmap::walk(fd_.get(), size_);
+		seekmap::Walk w = seekmap::walk(rfd_.get(), size_);
 		ASSERT_EQ(w.error, "");
 		EXPECT_EQ(seekmap::window(w.map, 0, half), fixed)
 			<< "walk " << walks;
-		ExpectHolesReadZero(fd_.get(), half,
+		ExpectHolesReadZero(rfd_.get(), half,
 				    seekmap::window(w.map, 0, half));
 	}
 	stop_changer.run();
@@ -241,10 +243,11 @@ TEST_F(ZramMap, UnwrittenDiscardedAndZeroPagesAreHoles)
 	const int64_t size = 64 * MiB, page = 4 * KiB;
 	ZramDevice zram(size);
 	UniqueFd fd = open_or_throw(zram.path(), O_RDWR | O_DIRECT);
+	UniqueFd rfd = open_or_throw(zram.path(), O_RDONLY);
 	ASSERT_EQ(size_of(fd.get()), size);
 	RamModel model(size, page);
 	RamModel zeros(size, page); // pages stored as same-filled zeros
-	ExpectModel(fd.get(), size, model);
+	ExpectModel(rfd.get(), size, model);
 
 	// Patterned (incompressible: huge) pages, compressible pages of one
 	// byte repeated (same-filled: 0xab is data, 0 a hole), and discards.
@@ -279,7 +282,7 @@ TEST_F(ZramMap, UnwrittenDiscardedAndZeroPagesAreHoles)
 	}
 	ASSERT_GT(model.units(), 0);
 	ASSERT_GT(zeros.units(), 0) << "the layout must store zero pages";
-	ExpectModel(fd.get(), size, model);
+	ExpectModel(rfd.get(), size, model);
 	// mm_stat: orig_data_size (field 0) counts every stored page, the
 	// zero pages too; same_pages (field 5) the same-filled ones.
 	EXPECT_EQ(zram.mm_stat(0) / page, model.units() + zeros.units())
@@ -296,12 +299,13 @@ TEST_F(ZramMap, WrittenBackPagesAreData)
 	LoopDevice backing(backing_file.path());
 	ZramDevice zram(size, backing.path());
 	UniqueFd fd = open_or_throw(zram.path(), O_RDWR | O_DIRECT);
+	UniqueFd rfd = open_or_throw(zram.path(), O_RDONLY);
 	RamModel model(size, 4 * KiB);
 	for (int64_t off : {int64_t(0), 5 * MiB, 17 * MiB + 64 * KiB, size - 8 * KiB}) {
 		direct_write(fd.get(), off, 8 * KiB, 11);
 		model.write(off, 8 * KiB);
 	}
-	ExpectModel(fd.get(), size, model);
+	ExpectModel(rfd.get(), size, model);
 	write_value(zram.sysfs("idle"), "all");
 	write_value(zram.sysfs("writeback"), "idle");
 	std::istringstream bd(read_value(zram.sysfs("bd_stat")));
@@ -309,7 +313,7 @@ TEST_F(ZramMap, WrittenBackPagesAreData)
 	bd >> on_backing;
 	ASSERT_EQ(on_backing, model.units())
 		<< "pages written back (bd_stat): not every page went";
-	ExpectModel(fd.get(), size, model);
+	ExpectModel(rfd.get(), size, model);
 	for (const Extent &e : model.map(size))
 		ExpectPattern(fd.get(), e.start, e.end - e.start, 11);
 }
@@ -390,35 +394,46 @@ protected:
 	}
 };
 
-// Sector granularity, with and without the write-back cache.
-class NullBlkCache : public NullBlkMap,
-		     public ::testing::WithParamInterface<int> {};
+// Block granularity (512 or 4096 bytes), with and without the write-back
+// cache. null_blk marks only the first sector of each block it writes.
+struct NullBlkGeometry {
+	int cache_mib;
+	int blocksize;
+};
 
-TEST_P(NullBlkCache, WrittenSectorsAreDataUnwrittenAndDiscardedHoles)
+class NullBlkCache : public NullBlkMap,
+		     public ::testing::WithParamInterface<NullBlkGeometry> {};
+
+TEST_P(NullBlkCache, WrittenBlocksAreDataUnwrittenAndDiscardedHoles)
 {
 	const uint64_t seed = seed_from_env();
 	SCOPED_TRACE("replay: SEEK_TEST_SEED=" + std::to_string(seed));
 	std::mt19937_64 rng(seed);
-	const int64_t size = 64 * MiB;
-	NullBlkDevice nb({"size=64", "blocksize=512", "memory_backed=1",
-			  "discard=1", "cache_size=" + std::to_string(GetParam())});
+	const int64_t size = 64 * MiB, bs = GetParam().blocksize;
+	NullBlkDevice nb({"size=64", "blocksize=" + std::to_string(bs),
+			  "memory_backed=1", "discard=1",
+			  "cache_size=" + std::to_string(GetParam().cache_mib)});
 	UniqueFd fd = open_or_throw(nb.path(), O_RDWR | O_DIRECT);
+	UniqueFd rfd = open_or_throw(nb.path(), O_RDONLY);
 	ASSERT_EQ(size_of(fd.get()), size);
-	RamModel model(size, 512);
-	ExpectModel(fd.get(), size, model);
-	random_layout(fd.get(), size, 512, 96 * KiB, 60, rng, model,
+	RamModel model(size, bs);
+	ExpectModel(rfd.get(), size, model);
+	random_layout(fd.get(), size, bs, 96 * KiB, 60, rng, model,
 		      uint32_t(seed));
 	ASSERT_GT(model.units(), 0);
-	ExpectModel(fd.get(), size, model);
+	ExpectModel(rfd.get(), size, model);
 	for (const Extent &e : model.map(size))
-		ExpectPattern(fd.get(), e.start, std::min<int64_t>(e.end - e.start, 512), uint32_t(seed));
+		ExpectPattern(fd.get(), e.start, e.end - e.start, uint32_t(seed));
 }
 
-INSTANTIATE_TEST_SUITE_P(, NullBlkCache, ::testing::Values(0, 1),
-			 [](const ::testing::TestParamInfo<int> &i) {
-				 return i.param ? "WriteBackCache1MiB"
-						: "NoCache";
-			 });
+INSTANTIATE_TEST_SUITE_P(
+	, NullBlkCache,
+	::testing::Values(NullBlkGeometry{0, 512}, NullBlkGeometry{1, 512},
+			  NullBlkGeometry{0, 4096}, NullBlkGeometry{1, 4096}),
+	[](const ::testing::TestParamInfo<NullBlkGeometry> &i) {
+		return "Block" + std::to_string(i.param.blocksize) +
+		       (i.param.cache_mib ? "WriteBackCache1MiB" : "NoCache");
+	});
 
 // Devices whose reads are not zeros where nothing was written are all
 // data: one not memory-backed (the boot-time nullb0 returns whatever the
@@ -435,11 +450,12 @@ TEST_F(NullBlkMap, NotMemoryBackedOrWithBadBlocksIsAllData)
 	}
 	NullBlkDevice nb({"size=16", "memory_backed=1", "blocksize=512"});
 	UniqueFd fd = open_or_throw(nb.path(), O_RDWR | O_DIRECT);
+	UniqueFd rfd = open_or_throw(nb.path(), O_RDONLY);
 	const int64_t size = size_of(fd.get());
 	direct_write(fd.get(), 1 * MiB, 4 * KiB, 1);
-	ExpectMap(fd.get(), size, ExtentMap{{1 * MiB, 1 * MiB + 4 * KiB}});
+	ExpectMap(rfd.get(), size, ExtentMap{{1 * MiB, 1 * MiB + 4 * KiB}});
 	nb.set("badblocks", "+4096-4103");
-	seekmap::Walk w = seekmap::walk(fd.get(), size);
+	seekmap::Walk w = seekmap::walk(rfd.get(), size);
 	EXPECT_EQ(w.error, "");
 	EXPECT_EQ(w.map, (ExtentMap{{0, size}})) << "with bad blocks";
 }

@@ -281,39 +281,38 @@ static void brd_submit_bio(struct bio *bio)
 	bio_endio(bio);
 }
 
-/*
- * A page that was never written, or was discarded, is not in brd_pages and
- * reads back as zeros: a hole. A present page is data, whatever it holds.
- * The answer comes from the page index alone, under RCU, as lookups on the
- * I/O path do; the pages themselves are never touched.
- */
-static loff_t brd_seek_hole_data(struct gendisk *disk, loff_t offset,
-				 loff_t end, int whence)
+/* The first page index in [@idx, @last] that has a page, or @last + 1. */
+static pgoff_t brd_seek_data(struct brd_device *brd, pgoff_t idx,
+			     pgoff_t last)
 {
-	struct brd_device *brd = disk->private_data;
-	pgoff_t idx = offset >> PAGE_SHIFT;
-	pgoff_t last = (end - 1) >> PAGE_SHIFT;
 	XA_STATE(xas, &brd->brd_pages, idx);
+	struct page *page;
+
+	rcu_read_lock();
+	do {
+		page = xas_find(&xas, last);
+	} while (xas_retry(&xas, page));
+	rcu_read_unlock();
+	return page ? xas.xa_index : last + 1;
+}
+
+/*
+ * The first page index in [@idx, @last] that has no page, or @last + 1:
+ * the walk passes the pages of the run, yielding every XA_CHECK_SCHED.
+ */
+static int brd_seek_hole(struct brd_device *brd, pgoff_t *idx, pgoff_t last)
+{
+	XA_STATE(xas, &brd->brd_pages, *idx);
 	unsigned int passed = 0;
 	struct page *page;
 
 	rcu_read_lock();
-	if (whence == SEEK_DATA) {
-		do {
-			page = xas_find(&xas, last);
-		} while (xas_retry(&xas, page));
-		idx = page ? xas.xa_index : last + 1;
-		rcu_read_unlock();
-		goto out;
-	}
-
-	/* SEEK_HOLE: the first index from @idx on that has no page. */
 	xas_for_each(&xas, page, last) {
 		if (xas_retry(&xas, page))
 			continue;
-		if (xas.xa_index != idx)
+		if (xas.xa_index != *idx)
 			break;
-		idx++;
+		++*idx;
 		if (++passed % XA_CHECK_SCHED)
 			continue;
 		xas_pause(&xas);
@@ -324,7 +323,30 @@ static loff_t brd_seek_hole_data(struct gendisk *disk, loff_t offset,
 		rcu_read_lock();
 	}
 	rcu_read_unlock();
-out:
+	return 0;
+}
+
+/*
+ * A page that was never written, or was freed by a discard covering it
+ * whole, is not in brd_pages and reads back as zeros: a hole. A present
+ * page is data, whatever it holds. The answer comes from the page index
+ * alone, under RCU as lookups on the I/O path; the pages are not touched.
+ */
+static loff_t brd_seek_hole_data(struct gendisk *disk, loff_t offset,
+				 loff_t end, int whence)
+{
+	struct brd_device *brd = disk->private_data;
+	pgoff_t idx = offset >> PAGE_SHIFT;
+	pgoff_t last = (end - 1) >> PAGE_SHIFT;
+	int ret;
+
+	if (whence == SEEK_DATA) {
+		idx = brd_seek_data(brd, idx, last);
+	} else {
+		ret = brd_seek_hole(brd, &idx, last);
+		if (ret)
+			return ret;
+	}
 	return max_t(loff_t, offset, (loff_t)idx << PAGE_SHIFT);
 }
 

@@ -1770,12 +1770,17 @@ static void null_config_discard(struct nullb *nullb, struct queue_limits *lim)
 
 /*
  * The sectors of page @idx that hold data: written and not discarded since,
- * in the data tree or in the write-back cache. Called under nullb->lock.
+ * in the data tree or in the write-back cache. copy_to_nullb() marks only
+ * the first sector of each block it writes, and reads and discards go by
+ * blocks too: a block with any sector marked is data. Called under
+ * nullb->lock.
  */
 static void null_seek_page_sectors(struct nullb *nullb, u64 idx,
 				   unsigned long *sectors)
 {
+	unsigned int bs = nullb->dev->blocksize >> SECTOR_SHIFT;
 	struct nullb_page *t_page;
+	unsigned int i;
 
 	bitmap_zero(sectors, PAGE_SECTORS);
 	t_page = radix_tree_lookup(&nullb->dev->data, idx);
@@ -1784,6 +1789,9 @@ static void null_seek_page_sectors(struct nullb *nullb, u64 idx,
 	t_page = radix_tree_lookup(&nullb->dev->cache, idx);
 	if (t_page)
 		bitmap_or(sectors, sectors, t_page->bitmap, PAGE_SECTORS);
+	for (i = 0; bs > 1 && i < PAGE_SECTORS; i += bs)
+		if (find_next_bit(sectors, i + bs, i) < i + bs)
+			bitmap_set(sectors, i, bs);
 }
 
 /*
@@ -1802,23 +1810,30 @@ static u64 null_seek_next_page(struct nullb *nullb, u64 idx)
 	return next;
 }
 
+/* Pages a query passes under the locks before it yields. */
 #define NULL_SEEK_BATCH 256
 
 /*
- * Move @sector to the first data or hole sector in [@sector, @last], or
- * past @last if there is none. Returns 0, or -EINTR.
+ * Move @pos to the first data or hole sector in [@pos, @last], looking at
+ * no more than NULL_SEEK_BATCH pages. Returns true when @pos is the answer
+ * (past @last if there is none), false when the batch ended first.
  */
-static int null_seek_sector(struct nullb *nullb, sector_t *pos,
+static bool null_seek_batch(struct nullb *nullb, sector_t *pos,
 			    sector_t last, int whence)
 {
-	sector_t sector = *pos;
 	DECLARE_BITMAP(sectors, PAGE_SECTORS);
-	unsigned int passed = 0;
+	sector_t sector = *pos;
+	unsigned int passed;
 	unsigned int bit;
+	bool found = true;
 	u64 idx;
 
 	spin_lock_irq(&nullb->lock);
-	while (sector <= last) {
+	for (passed = 0; sector <= last; passed++) {
+		if (passed == NULL_SEEK_BATCH) {
+			found = false;
+			break;
+		}
 		idx = sector >> PAGE_SECTORS_SHIFT;
 		bit = sector & SECTOR_MASK;
 		if (whence == SEEK_DATA) {
@@ -1841,47 +1856,54 @@ static int null_seek_sector(struct nullb *nullb, sector_t *pos,
 		sector = (idx << PAGE_SECTORS_SHIFT) + bit;
 		if (bit < PAGE_SECTORS)
 			break;
-		if (++passed % NULL_SEEK_BATCH)
-			continue;
-		spin_unlock_irq(&nullb->lock);
-		cond_resched();
-		if (fatal_signal_pending(current))
-			return -EINTR;
-		spin_lock_irq(&nullb->lock);
 	}
 	spin_unlock_irq(&nullb->lock);
 	*pos = sector;
-	return 0;
+	return found;
 }
 
 /*
- * A memory-backed device reads zeros from a sector that was never written
- * or was discarded: a hole. Every other device is all data: one that is not
+ * A memory-backed device reads zeros from a block that was never written or
+ * was discarded: a hole. Every other device is all data: one that is not
  * memory-backed returns whatever the buffer held, bad blocks fail reads, and
  * a zoned device is not searched.
  *
  * A configfs power-off or removal deletes the disk and frees the nullb
- * while it may still be open, holding the global lock: holding it too, and
- * finding the disk alive, keeps the nullb for the query.
+ * under the global lock, while the disk may still be open. Its capacity is
+ * then 0 and block core answers -ENXIO without asking; for a query that
+ * began before, each batch holds the global lock and first checks that the
+ * disk is still live, so it never uses a freed nullb.
  */
 static loff_t null_seek_hole_data(struct gendisk *disk, loff_t offset,
 				  loff_t end, int whence)
 {
 	struct nullb *nullb = disk->private_data;
-	struct nullb_device *dev;
 	sector_t sector = offset >> SECTOR_SHIFT;
-	int ret;
+	struct nullb_device *dev;
+	bool done;
 
-	guard(mutex)(&lock);
-	if (!disk_live(disk))
-		return -ENXIO;
-	dev = nullb->dev;
-	if (!dev->memory_backed || dev->zoned || dev->badblocks.shift != -1)
-		return whence == SEEK_DATA ? offset : end;
-	ret = null_seek_sector(nullb, &sector, (end - 1) >> SECTOR_SHIFT,
-			       whence);
-	if (ret)
-		return ret;
+	for (;;) {
+		if (mutex_lock_killable(&lock))
+			return -EINTR;
+		if (!disk_live(disk)) {
+			mutex_unlock(&lock);
+			return -ENXIO;
+		}
+		dev = nullb->dev;
+		if (!dev->memory_backed || dev->zoned ||
+		    dev->badblocks.shift != -1) {
+			mutex_unlock(&lock);
+			return whence == SEEK_DATA ? offset : end;
+		}
+		done = null_seek_batch(nullb, &sector,
+				       (end - 1) >> SECTOR_SHIFT, whence);
+		mutex_unlock(&lock);
+		if (done)
+			break;
+		cond_resched();
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
 	return max_t(loff_t, offset, (loff_t)sector << SECTOR_SHIFT);
 }
 

@@ -2310,30 +2310,40 @@ static bool zram_slot_reads_zeros(struct zram *zram, u32 index)
 	return zeros;
 }
 
-/*
- * The slot table has no index: the walk passes each slot, taking its lock
- * as a read does, and yields every ZRAM_SEEK_BATCH slots. The disk is open,
- * so it cannot be reset under the walk; init_lock keeps the table stable
- * all the same.
- */
+/* Slots a query passes under init_lock before it yields. */
 #define ZRAM_SEEK_BATCH 1024
 
+/*
+ * The slot table has no index: a query passes each slot of its range,
+ * taking the slot's lock as a read does. The disk is open, so it cannot be
+ * reset under the query; init_lock, held for reading one batch of slots at
+ * a time, keeps the table stable all the same without holding up its
+ * writers for a whole walk.
+ */
 static loff_t zram_seek_hole_data(struct gendisk *disk, loff_t offset,
 				  loff_t end, int whence)
 {
 	struct zram *zram = disk->private_data;
-	u64 index = offset >> PAGE_SHIFT;
-	u64 last;
+	u32 index = offset >> PAGE_SHIFT;
+	u32 last = (end - 1) >> PAGE_SHIFT;
+	u32 batch_end;
+	bool zeros;
 
-	guard(rwsem_read)(&zram->init_lock);
-	if (!init_done(zram))
-		return whence == SEEK_DATA ? offset : end;
-	last = (min_t(u64, end, zram->disksize) - 1) >> PAGE_SHIFT;
-	for (; index <= last; index++) {
-		if (zram_slot_reads_zeros(zram, index) == (whence == SEEK_HOLE))
+	for (;;) {
+		down_read(&zram->init_lock);
+		if (!init_done(zram)) {
+			up_read(&zram->init_lock);
+			return whence == SEEK_DATA ? offset : end;
+		}
+		batch_end = min(last, index + (ZRAM_SEEK_BATCH - 1));
+		for (; index <= batch_end; index++) {
+			zeros = zram_slot_reads_zeros(zram, index);
+			if (whence == SEEK_DATA ? !zeros : zeros)
+				break;
+		}
+		up_read(&zram->init_lock);
+		if (index <= batch_end || batch_end == last)
 			break;
-		if ((index + 1) % ZRAM_SEEK_BATCH)
-			continue;
 		cond_resched();
 		if (fatal_signal_pending(current))
 			return -EINTR;
