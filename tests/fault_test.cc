@@ -48,14 +48,6 @@ using std::chrono::seconds;
 #define EXT4_IOC_CLEAR_ES_CACHE _IO('f', 40)
 #endif
 
-uint64_t seed_from_env()
-{
-	const char *v = getenv("SEEK_TEST_SEED");
-	uint64_t seed = v && *v ? strtoull(v, nullptr, 0) : std::random_device{}();
-	std::cout << "[   SEED   ] SEEK_TEST_SEED=" << seed << std::endl;
-	return seed;
-}
-
 // At most @n of @offs, picked by @rng.
 template <typename Rng>
 std::vector<int64_t> sample(std::vector<int64_t> offs, size_t n, Rng &rng)

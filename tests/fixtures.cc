@@ -11,9 +11,11 @@
 #include <fcntl.h>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <iterator>
 #include <linux/fs.h>
 #include <linux/loop.h>
+#include <random>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -372,6 +374,14 @@ void ExpectHolesReadZero(int fd, int64_t size, const ExtentMap &map)
 			expect_zero_range(fd, s, s + sample);
 		}
 	}
+}
+
+uint64_t seed_from_env()
+{
+	const char *v = getenv("SEEK_TEST_SEED");
+	uint64_t seed = v && *v ? strtoull(v, nullptr, 0) : std::random_device{}();
+	std::cout << "[   SEED   ] SEEK_TEST_SEED=" << seed << std::endl;
+	return seed;
 }
 
 bool kernel_has_series()

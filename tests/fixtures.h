@@ -165,6 +165,10 @@ void ExpectHolesReadZero(int fd, int64_t size, const ExtentMap &map);
 // do passes on both, and make check-base tells it from a map test by it.
 bool kernel_has_series();
 
+// The seed of a seeded test: SEEK_TEST_SEED if set (to replay a run),
+// else a random one; printed either way.
+uint64_t seed_from_env();
+
 // Base fixture: fails a test that leaves a loop device bound.
 class DeviceTest : public ::testing::Test {
 protected:

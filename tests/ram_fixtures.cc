@@ -183,7 +183,8 @@ void NullBlkDevice::power(bool on)
 	set("power", on ? "1" : "0");
 	if (!on)
 		return;
-	path_ = "/dev/nullb" + read_value(dir_ + "/index");
+	// A device made in configfs is named after its directory.
+	path_ = "/dev/" + dir_.substr(dir_.rfind('/') + 1);
 	wait_for_node(path_);
 }
 

@@ -58,7 +58,8 @@ public:
 
 	const std::string &path() const { return path_; }
 	void set(const std::string &attr, const std::string &value) const;
-	// Power the device on (its node may change) or off.
+	// Power the device on (its node is /dev/ and its directory's name) or
+	// off.
 	void power(bool on);
 
 private:
