@@ -64,10 +64,15 @@ void direct_write(int fd, int64_t off, int64_t len, uint32_t seed, int fill)
 	auto buf = aligned_buffer(chunk);
 	while (len > 0) {
 		size_t n = std::min<int64_t>(len, chunk);
-		if (fill >= 0)
+		if (fill >= 0) {
 			memset(buf.get(), fill, n);
-		else
+		} else {
 			fill_pattern(buf.get(), off, n, seed);
+			for (size_t i = 0; fill == kCompressible && i < n; i += 4096)
+				memset(buf.get() + i + 256, 0,
+				       std::min<size_t>(n - i, 4096) -
+					       std::min<size_t>(n - i, 256));
+		}
 		ssize_t w = pwrite(fd, buf.get(), n, off);
 		if (w != ssize_t(n))
 			fail_errno("O_DIRECT pwrite at " + std::to_string(off));
@@ -124,7 +129,7 @@ ZramDevice::ZramDevice(int64_t size, const std::string &backing)
 ZramDevice::~ZramDevice()
 {
 	try {
-		write_value(sysfs("reset"), "1");
+		// hot_remove resets the device too.
 		write_value("/sys/class/zram-control/hot_remove",
 			    std::to_string(number_));
 	} catch (const std::exception &e) {

@@ -14,9 +14,13 @@
 
 namespace seektest {
 
+// direct_write()'s @fill for a compressible pattern: in each 4 KiB, 256
+// bytes of the pattern and then zeros.
+inline constexpr int kCompressible = -2;
+
 // Write @len bytes of a non-zero pattern from @seed at @off of @fd (opened
-// with O_DIRECT; offsets and lengths multiples of 512), or of the byte
-// @fill when @fill >= 0.
+// with O_DIRECT; offsets and lengths multiples of 512), of the byte @fill
+// when @fill >= 0, or a compressible pattern (kCompressible).
 void direct_write(int fd, int64_t off, int64_t len, uint32_t seed,
 		  int fill = -1);
 
