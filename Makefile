@@ -52,7 +52,7 @@ PLAINVM  := KERNEL=$(BUILD)/obj-plain/arch/x86/boot/bzImage \
 	    VMDIR=$(BUILD)/vm-plain harness/vm
 
 .PHONY: all deps src kernel config diff record-base clean distclean \
-	vm shell tests unit kselftest check check-base run bench \
+	vm shell tests unit kselftest check check-full check-base run bench \
 	series-tree patches check-overlay check-series
 
 all: kernel
@@ -134,7 +134,13 @@ check: deps unit coreutils
 	$(MAKE) kernel tests kselftest
 	KERNEL=$(BZIMAGE) KERNEL_OBJ=$(KOBJ) TEST_BIN=$(TEST_BIN) KSELFTEST=$(KSELFTEST) \
 		SEEKMAP=$(SEEKMAP) HOLECOPY=$(HOLECOPY) \
-		EXPECT_KERNEL=$(if $(BASE),unpatched,patched) harness/check
+		EXPECT_KERNEL=$(if $(BASE),unpatched,patched) CHECK_SCALE=$(CHECK_SCALE) \
+		harness/check
+
+# The whole suite at full scale (make check runs it at CI scale: fewer
+# seeded layouts, and tests/full-only left out).
+check-full:
+	$(MAKE) CHECK_SCALE=full check
 
 # The suite on the unpatched base kernel: passes only if every map test
 # fails there and everything else passes (harness/check, CHECK_BASE=1).
