@@ -1454,6 +1454,8 @@ TEST_F_TIMEOUT(dm, thin_external_origin, DM_TIMEOUT)
 #define NULLB_CFG	"/sys/kernel/config/nullb"
 #define ZRAM_CTL	"/sys/class/zram-control"
 #define RAM_SIZE	(64 * MIB)
+/* zram has no index: each probe may pass thousands of slots, under emulation */
+#define RAM_TIMEOUT	240
 
 /* A RAM disk made for one test. */
 struct ramdev {
@@ -1620,7 +1622,7 @@ static void ram_write(struct __test_metadata *_metadata, int fd, off_t off,
 	free(buf);
 }
 
-TEST_F(ramdisk, map)
+TEST_F_TIMEOUT(ramdisk, map, RAM_TIMEOUT)
 {
 	struct map want = { 0 };
 	uint64_t range[2] = { U(8), U(1) };
