@@ -174,4 +174,56 @@ int64_t RamModel::units() const
 	return std::count(used_.begin(), used_.end(), true);
 }
 
+namespace {
+
+uint64_t le(const std::string &b, size_t off, int bytes)
+{
+	if (off + bytes > b.size())
+		throw std::runtime_error("snapshot COW: short read at " +
+					 std::to_string(off));
+	uint64_t v = 0;
+	for (int i = bytes - 1; i >= 0; i--)
+		v = v << 8 | static_cast<unsigned char>(b[off + i]);
+	return v;
+}
+
+} // namespace
+
+ExtentMap snapshot_cow_exceptions(const std::string &cow, int64_t *chunk)
+{
+	if (le(cow, 0, 4) != 0x70416e53)
+		throw std::runtime_error("snapshot COW: no SnAp magic");
+	if (le(cow, 4, 4) != 1)
+		throw std::runtime_error("snapshot COW: store marked invalid");
+	if (le(cow, 8, 4) != 1)
+		throw std::runtime_error("snapshot COW: version " +
+					 std::to_string(le(cow, 8, 4)));
+	const uint64_t sectors = le(cow, 12, 4);
+	if (sectors == 0 || (sectors & (sectors - 1)))
+		throw std::runtime_error("snapshot COW: chunk size " +
+					 std::to_string(sectors));
+	const int64_t cs = int64_t(sectors) * 512, per_area = cs / 16;
+	if (chunk)
+		*chunk = cs;
+	ExtentMap map;
+	for (int64_t area = 0;; area++) {
+		const size_t base = size_t((1 + (per_area + 1) * area) * cs);
+		for (int64_t i = 0; i < per_area; i++) {
+			const uint64_t old_chunk = le(cow, base + 16 * i, 8);
+			if (le(cow, base + 16 * i + 8, 8) == 0)
+				return normalize(map);
+			map.push_back({int64_t(old_chunk) * cs,
+				       int64_t(old_chunk + 1) * cs});
+		}
+	}
+}
+
+ExtentMap snapshot_expected_map(const ExtentMap &origin,
+				const ExtentMap &exceptions, int64_t size)
+{
+	ExtentMap map = origin;
+	map.insert(map.end(), exceptions.begin(), exceptions.end());
+	return window(normalize(map), 0, size);
+}
+
 } // namespace seektest

@@ -80,4 +80,22 @@ private:
 	std::vector<bool> used_;
 };
 
+// The completed exceptions of a dm-snapshot persistent store ("P"), read
+// from @cow, the COW device's bytes from its start: the origin chunks that
+// have one, as byte extents of the origin, with the chunk size from the
+// store's header in *@chunk if given. The format (dm-snap-persistent.c):
+// chunk 0 is the header (le32 magic "SnAp", valid, version 1, chunk size in
+// sectors); then areas, each one chunk of {le64 old_chunk, le64
+// new_chunk} entries followed by as many data chunks as it has entries;
+// an entry with new_chunk 0 ends the list. Throws std::runtime_error on a
+// bad magic, version or chunk size, an invalid store, or a short @cow.
+ExtentMap snapshot_cow_exceptions(const std::string &cow,
+				  int64_t *chunk = nullptr);
+
+// What a dm snapshot of @size bytes reads: the chunks with exceptions
+// (@exceptions, byte extents) from the COW device, data; every other
+// chunk from the origin, whose map is @origin.
+ExtentMap snapshot_expected_map(const ExtentMap &origin,
+				const ExtentMap &exceptions, int64_t size);
+
 } // namespace seektest

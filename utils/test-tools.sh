@@ -140,7 +140,7 @@ seek_kernel() {
 
 # case NAME FUNCTION: run FUNCTION in its own directory and subshell.
 case_() {
-	local name=$1 fn=$2 rc=0
+	local name=$1 fn=$2 rc=0 t0=$SECONDS
 	W=$T/$name
 	mkdir -p "$W"
 	set +e
@@ -152,12 +152,14 @@ case_() {
 		mapfile -t -O "${#LOOPS[@]}" LOOPS <"$T/loops"
 		rm -f "$T/loops"
 	fi
-	local why
+	local why took=
 	why=$(tail -n 1 "$W/log")
+	# Cases that take more than a few seconds say how long.
+	[ $((SECONDS - t0)) -lt 5 ] || took=" [$((SECONDS - t0)) s]"
 	case $rc in
-	0)  echo "PASS $name${why:+ ($why)}"; passed=$((passed + 1)) ;;
+	0)  echo "PASS $name${why:+ ($why)}$took"; passed=$((passed + 1)) ;;
 	77) echo "SKIP $name: $why"; skipped=$((skipped + 1)) ;;
-	*)  echo "FAIL $name: $why"; failed=$((failed + 1)) ;;
+	*)  echo "FAIL $name: $why$took"; failed=$((failed + 1)) ;;
 	esac
 }
 

@@ -180,4 +180,88 @@ TEST(RamModel, SectorUnitsAndAnEndInsideAUnit)
 	EXPECT_EQ(m.units(), 1);
 }
 
+namespace {
+
+// A persistent snapshot store image, written by hand from the format.
+struct Cow {
+	std::string b;
+	int64_t cs;
+
+	explicit Cow(uint32_t sectors, int64_t chunks, uint32_t valid = 1)
+		: b(size_t(sectors) * 512 * chunks, '\0'), cs(sectors * 512)
+	{
+		put(0, 0x70416e53, 4);
+		put(4, valid, 4);
+		put(8, 1, 4);
+		put(12, sectors, 4);
+	}
+	void put(size_t off, uint64_t v, int bytes)
+	{
+		for (int i = 0; i < bytes; i++, v >>= 8)
+			b[off + i] = char(v & 0xff);
+	}
+	// Entry @i of area @area: origin chunk @old in COW chunk @cow.
+	void entry(int64_t area, int64_t i, uint64_t old, uint64_t cow)
+	{
+		const size_t base = size_t((1 + (cs / 16 + 1) * area) * cs);
+		put(base + 16 * i, old, 8);
+		put(base + 16 * i + 8, cow, 8);
+	}
+};
+
+} // namespace
+
+TEST(SnapshotCow, ExceptionsOfTheFirstAreaInOriginBytes)
+{
+	Cow c(8, 16); // 4 KiB chunks, 256 entries per area
+	c.entry(0, 0, 6, 2);
+	c.entry(0, 1, 5, 3); // out of order, adjacent: one extent
+	c.entry(0, 2, 100, 4);
+	int64_t chunk = 0;
+	EXPECT_EQ(snapshot_cow_exceptions(c.b, &chunk),
+		  (ExtentMap{{5 * 4 * KiB, 7 * 4 * KiB},
+			     {100 * 4 * KiB, 101 * 4 * KiB}}));
+	EXPECT_EQ(chunk, 4 * KiB);
+	EXPECT_EQ(snapshot_cow_exceptions(Cow(8, 16).b), ExtentMap{});
+}
+
+TEST(SnapshotCow, AFullAreaGoesOnInTheNext)
+{
+	Cow c(1, 80); // 512-byte chunks: 32 entries per area, areas 33 apart
+	for (int i = 0; i < 32; i++)
+		c.entry(0, i, 2 * i, 2 + i);
+	c.entry(1, 0, 1000, 35);
+	ExtentMap want;
+	for (int i = 0; i < 32; i++)
+		want.push_back({2 * i * 512, (2 * i + 1) * 512});
+	want.push_back({1000 * 512, 1001 * 512});
+	EXPECT_EQ(snapshot_cow_exceptions(c.b), want);
+}
+
+TEST(SnapshotCow, BadStoresThrow)
+{
+	Cow bad_magic(8, 4);
+	bad_magic.put(0, 0x12345678, 4);
+	EXPECT_THROW(snapshot_cow_exceptions(bad_magic.b), std::runtime_error);
+	EXPECT_THROW(snapshot_cow_exceptions(Cow(8, 4, 0).b),
+		     std::runtime_error);
+	Cow odd(3, 4); // not a power of two
+	EXPECT_THROW(snapshot_cow_exceptions(odd.b), std::runtime_error);
+	Cow full(1, 34); // the first area is full and the next is missing
+	for (int i = 0; i < 32; i++)
+		full.entry(0, i, i, 2 + i);
+	EXPECT_THROW(snapshot_cow_exceptions(full.b), std::runtime_error);
+}
+
+TEST(SnapshotExpected, ExceptionChunksAreDataOverTheOriginsMap)
+{
+	const ExtentMap origin{{0, 8 * KiB}, {64 * KiB, 72 * KiB}};
+	const ExtentMap ex{{4 * KiB, 12 * KiB}, {32 * KiB, 36 * KiB},
+			   {124 * KiB, 132 * KiB}};
+	EXPECT_EQ(snapshot_expected_map(origin, ex, 128 * KiB),
+		  (ExtentMap{{0, 12 * KiB}, {32 * KiB, 36 * KiB},
+			     {64 * KiB, 72 * KiB}, {124 * KiB, 128 * KiB}}));
+	EXPECT_EQ(snapshot_expected_map({}, {}, 128 * KiB), ExtentMap{});
+}
+
 } // namespace seektest

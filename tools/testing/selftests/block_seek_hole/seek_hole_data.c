@@ -13,7 +13,8 @@
  * the maps of their devices, dm-zero is all hole, and a dm-thin volume has
  * data in exactly the blocks the test wrote and did not discard, in a
  * snapshot as in its origin, and, with an external origin, also where the
- * origin has data. Every map is compared whole and at single offsets, its
+ * origin has data. A dm-snapshot has data in the chunks with exceptions and
+ * follows its origin's map elsewhere. Every map is compared whole and at single offsets, its
  * holes are read back as zeros, and every dm case reaches past 2 GiB.
  *
  * Every test runs in a private mount namespace with its own tmpfs on /tmp,
@@ -1441,6 +1442,96 @@ TEST_F_TIMEOUT(dm, thin_external_origin, DM_TIMEOUT)
 	thin_write(_metadata, thin->fd, &want, U(22), U(23));
 	thin_write(_metadata, thin->fd, &want, 5 * GIB / 2, 5 * GIB / 2 + 4096);
 	check_dm_map(_metadata, thin, &want);
+}
+
+/*
+ * dm-snapshot: a snapshot of loop device 0 with its COW on loop device 1.
+ * The snapshot is created before snapshot-origin, as LVM does, so that
+ * writes through the origin are split at its chunk size and copy out each
+ * chunk they touch.
+ */
+#define SNAP_CHUNK	4096
+
+/*
+ * Write [@start, @end) of @fd (the snapshot or snapshot-origin) and add the
+ * chunks it touches, which now have exceptions, to @snap; a write through
+ * snapshot-origin also adds the range itself to @origin.
+ */
+static void snap_write(struct __test_metadata *_metadata, int fd,
+		       struct map *snap, struct map *origin, off_t start,
+		       off_t end)
+{
+	static char buf[SNAP_CHUNK];
+	off_t off;
+	ssize_t n;
+
+	memset(buf, 0xa5, sizeof(buf));
+	for (off = start; off < end; off += n) {
+		n = off_min(end - off, SNAP_CHUNK - off % SNAP_CHUNK);
+		ASSERT_EQ(n, pwrite(fd, buf, n, off));
+	}
+	ASSERT_EQ(0, fsync(fd));
+	map_add(_metadata, snap, start / SNAP_CHUNK * SNAP_CHUNK,
+		(end + SNAP_CHUNK - 1) / SNAP_CHUNK * SNAP_CHUNK);
+	if (origin)
+		map_add(_metadata, origin, start, end);
+}
+
+/*
+ * A 3 GiB origin and a persistent snapshot of it. Chunks copied out by
+ * writes through snapshot-origin, in holes and in data, and chunks written
+ * in the snapshot, in part or across a chunk boundary, are data in the
+ * snapshot; every other chunk follows the origin's map. snapshot-origin
+ * reports the origin's own map, with its writes.
+ */
+TEST_F_TIMEOUT(dm, snapshot, DM_TIMEOUT)
+{
+	static const struct extent origin_data[] = {
+		{ U(0), U(2) }, { U(7), U(10) }, { U(20), U(22) },
+		{ 2 * GIB + U(1), 2 * GIB + U(2) },
+	};
+	const off_t size = 3 * GIB;
+	struct dm_seg seg = { .len = size };
+	struct map want_snap = { 0 }, want_origin = { 0 };
+	struct dmdev *snap, *origin;
+	char o[32], c[32], why[128];
+	struct dev *d;
+
+	if (dm_missing("snapshot", "CONFIG_DM_SNAPSHOT", why, sizeof(why)) ||
+	    dm_missing("snapshot-origin", "CONFIG_DM_SNAPSHOT", why,
+		       sizeof(why)))
+		SKIP(return, "%s", why);
+
+	d = lower(_metadata, &self->e, 0, origin_data,
+		  ARRAY_SIZE(origin_data), size);
+	dev_name_of(d->loop_fd, o, sizeof(o));
+	d = lower(_metadata, &self->e, 1, NULL, 0, 4 * MIB);
+	dev_name_of(d->loop_fd, c, sizeof(c));
+	map_add_slice(_metadata, &want_snap, origin_data,
+		      ARRAY_SIZE(origin_data), 0, size, 0);
+	want_origin = want_snap;
+
+	seg.type = "snapshot";
+	snprintf(seg.params, sizeof(seg.params), "%s %s P %d", o, c,
+		 SNAP_CHUNK >> 9);
+	snap = dm_create(_metadata, &self->e, "snap", &seg, 1);
+	seg.type = "snapshot-origin";
+	snprintf(seg.params, sizeof(seg.params), "%s", o);
+	origin = dm_create(_metadata, &self->e, "origin", &seg, 1);
+
+	snap_write(_metadata, origin->fd, &want_snap, &want_origin,
+		   U(4) + 4096, U(4) + 3 * 4096);
+	snap_write(_metadata, origin->fd, &want_snap, &want_origin,
+		   U(8), U(8) + 8192);
+	snap_write(_metadata, origin->fd, &want_snap, &want_origin,
+		   2 * GIB + U(5), 2 * GIB + U(5) + 4096);
+	snap_write(_metadata, snap->fd, &want_snap, NULL, U(12) + 512,
+		   U(12) + 1024);
+	snap_write(_metadata, snap->fd, &want_snap, NULL, U(25) - 2048,
+		   U(25) + 2048);
+	snap_write(_metadata, snap->fd, &want_snap, NULL, size - 4096, size);
+	check_dm_map(_metadata, snap, &want_snap);
+	check_dm_map(_metadata, origin, &want_origin);
 }
 
 /*

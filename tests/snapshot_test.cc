@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: GPL-2.0
+// dm-snapshot: a snapshot reads a chunk with a completed exception from the
+// COW device, data, and every other chunk from the origin, so its map is
+// the origin's with the exception chunks added; snapshot-origin passes the
+// origin's map through; an invalid snapshot fails like its reads; a
+// snapshot-merge target is all data. Ground truth: the origin's backing
+// file's own map, the chunks the test wrote through the origin or the
+// snapshot, and the exceptions read back from the persistent COW store
+// (snapshot_cow_exceptions()).
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <memory>
+#include <random>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <tuple>
+#include <unistd.h>
+
+#include "expected.h"
+#include "fixtures.h"
+#include "liveness.h"
+#include "ram_fixtures.h"
+#include "thin_fixtures.h"
+
+extern char **environ;
+
+namespace seektest {
+namespace {
+
+// An origin (a loop device over a sparse file), its snapshot-origin device,
+// and a snapshot of it with its COW on a loop device over a sparse file.
+// Writes through the origin device copy the chunks they touch out to the
+// snapshot; writes to the snapshot go to the COW device: either way the
+// chunk gets an exception, which model_ records.
+class SnapshotStack {
+public:
+	SnapshotStack(int64_t size, bool persistent, int64_t chunk,
+		      int64_t cow_size = 0)
+		: size_(size), chunk_(chunk), persistent_(persistent),
+		  origin_file(size), cow_file(cow_size ? cow_size : size),
+		  origin_loop(origin_file.path()), cow_loop(cow_file.path()),
+		  model_(size, chunk)
+	{
+	}
+
+	// Make the two dm devices: call after writing the origin's layout
+	// into origin_file. @extra: more lines for the snapshot's table.
+	// The snapshot first, as LVM does: snapshot-origin splits writes at
+	// the chunk size of the snapshots there are when it resumes, and
+	// without one, a write copies out only the chunk it starts in.
+	void activate(const std::string &extra = "")
+	{
+		snap_dm = std::make_unique<DmDevice>(snapshot_table() + extra);
+		origin_dm = std::make_unique<DmDevice>(
+			"0 " + sectors(size_) + " snapshot-origin " +
+			origin_loop.path());
+		origin_fd = open_or_throw(origin_dm->path(), O_RDWR | O_CLOEXEC);
+		origin_dfd = open_or_throw(origin_dm->path(),
+					   O_RDWR | O_DIRECT | O_CLOEXEC);
+		snap_fd = open_or_throw(snap_dm->path(), O_RDWR | O_CLOEXEC);
+		snap_dfd = open_or_throw(snap_dm->path(),
+					 O_RDWR | O_DIRECT | O_CLOEXEC);
+	}
+	~SnapshotStack()
+	{
+		snap_dfd.reset();
+		snap_fd.reset();
+		origin_dfd.reset();
+		origin_fd.reset();
+		snap_dm.reset();
+		origin_dm.reset();
+	}
+
+	std::string snapshot_table(const std::string &target = "snapshot") const
+	{
+		return "0 " + sectors(size_) + " " + target + " " +
+		       origin_loop.path() + " " + cow_loop.path() +
+		       (persistent_ ? " P " : " N ") + sectors(chunk_) + "\n";
+	}
+
+	void write_origin(int64_t off, int64_t len, uint32_t seed)
+	{
+		direct_write(origin_dfd.get(), off, len, seed);
+		model_.write(off, len);
+	}
+	void write_snapshot(int64_t off, int64_t len, uint32_t seed)
+	{
+		direct_write(snap_dfd.get(), off, len, seed);
+		model_.write(off, len);
+	}
+
+	// The chunks the test gave an exception, as byte extents.
+	ExtentMap exceptions() const { return model_.map(size_); }
+	// What the snapshot must report, from the origin's backing file.
+	ExtentMap want() const
+	{
+		return snapshot_expected_map(origin_file.map(), exceptions(),
+					     size_);
+	}
+	// The exceptions the persistent store holds on the COW device.
+	ExtentMap cow_exceptions() const
+	{
+		std::string b(size_t(size_of(cow_file.fd())), '\0');
+		for (size_t done = 0; done < b.size();) {
+			ssize_t n = pread(cow_file.fd(), &b[done],
+					  b.size() - done, done);
+			if (n <= 0)
+				throw std::runtime_error("read COW file");
+			done += n;
+		}
+		int64_t chunk = 0;
+		ExtentMap ex = snapshot_cow_exceptions(b, &chunk);
+		if (chunk != chunk_)
+			throw std::runtime_error("COW chunk size " +
+						 std::to_string(chunk));
+		return ex;
+	}
+	std::string status() const
+	{
+		return run_output("dmsetup status " + snap_dm->name());
+	}
+
+	int64_t size() const { return size_; }
+	int64_t chunk() const { return chunk_; }
+
+private:
+	int64_t size_, chunk_;
+	bool persistent_;
+
+public:
+	SparseFile origin_file, cow_file;
+	LoopDevice origin_loop, cow_loop;
+	std::unique_ptr<DmDevice> origin_dm, snap_dm;
+	UniqueFd origin_fd, origin_dfd, snap_fd, snap_dfd;
+
+private:
+	RamModel model_; // chunks with an exception
+};
+
+// A seeded layout in the origin before the snapshot, then seeded writes
+// through the origin and to the snapshot, inside holes and data, across
+// chunk boundaries and inside one chunk.
+void seeded_writes(SnapshotStack &st, uint64_t seed)
+{
+	std::mt19937_64 rng(seed);
+	auto rnd = [&rng](int64_t lo, int64_t hi) {
+		return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+	};
+	const int64_t size = st.size();
+	for (int i = 0; i < 10; i++) {
+		int64_t len = rnd(1, 128) * 4 * KiB;
+		int64_t off = rnd(0, (size - len) / (4 * KiB)) * 4 * KiB;
+		st.origin_file.write(off, len, uint32_t(rng()));
+	}
+	st.activate();
+	for (int i = 0; i < 16; i++) {
+		int64_t len = rnd(1, 256) * 512;
+		int64_t off = rnd(0, (size - len) / 512) * 512;
+		if (i % 2)
+			st.write_origin(off, len, uint32_t(rng()));
+		else
+			st.write_snapshot(off, len, uint32_t(rng()));
+	}
+}
+
+using Params = std::tuple<bool, int64_t>; // persistent, chunk
+
+class SnapshotMap : public DeviceTest,
+		    public ::testing::WithParamInterface<Params> {};
+
+TEST_P(SnapshotMap, IsTheOriginsMapWithTheExceptionChunksAsData)
+{
+	const auto [persistent, chunk] = GetParam();
+	const int64_t size = 32 * MiB;
+	const uint64_t seed = seed_from_env();
+	SnapshotStack st(size, persistent, chunk);
+	seeded_writes(st, seed);
+	if (persistent) {
+		ASSERT_EQ(st.cow_exceptions(), st.exceptions())
+			<< "the COW store disagrees with what the test wrote";
+	}
+	const ExtentMap want = st.want();
+	ASSERT_NE(want, st.origin_file.map()) << "no exception in a hole";
+	ExpectMap(st.snap_fd.get(), size, want);
+	ExpectMap(st.origin_fd.get(), size, st.origin_file.map());
+	// Inside chunks, at their edges and at the holes' ends.
+	for (const Extent &e : st.exceptions())
+		for (int64_t off : {e.start, e.start + 512, e.end - 512,
+				    e.end})
+			if (off < size)
+				ExpectSeekAt(st.snap_fd.get(), size, want, off);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+	Stores, SnapshotMap,
+	::testing::Combine(::testing::Bool(),
+			   ::testing::Values(4 * KiB, 64 * KiB)),
+	[](const ::testing::TestParamInfo<Params> &p) {
+		return std::string(std::get<0>(p.param) ? "Persistent"
+							 : "Transient") +
+		       std::to_string(std::get<1>(p.param) / KiB) + "KiB";
+	});
+
+class Snapshot : public DeviceTest {};
+
+// A COW device too small for the writes through the origin: the snapshot
+// is invalidated and its reads fail, and so do its queries; the origin
+// still answers.
+TEST_F(Snapshot, InvalidatedSnapshotFailsLikeItsReads)
+{
+	const int64_t size = 8 * MiB, chunk = 4 * KiB;
+	SnapshotStack st(size, true, chunk, 64 * KiB);
+	st.origin_file.write(1 * MiB, 1 * MiB);
+	st.activate();
+	const ExtentMap want = st.want();
+	ExpectMap(st.snap_fd.get(), size, want);
+	// Header and one area leave 14 chunks: 32 writes overflow it.
+	for (int i = 0; i < 32; i++) {
+		direct_write(st.origin_dfd.get(), 4 * MiB + 2 * i * chunk, chunk,
+			     i + 1);
+	}
+	ASSERT_NE(st.status().find("Invalid"), std::string::npos)
+		<< st.status();
+	void *buf = nullptr;
+	ASSERT_EQ(posix_memalign(&buf, 4096, 4096), 0);
+	std::unique_ptr<void, decltype(&free)> hold(buf, free);
+	errno = 0;
+	EXPECT_EQ(pread(st.snap_dfd.get(), buf, 4096, 0), -1);
+	EXPECT_EQ(errno, EIO) << "an O_DIRECT read of the invalid snapshot";
+	for (int64_t off : {int64_t(0), 1 * MiB, 4 * MiB, size - 1}) {
+		EXPECT_EQ(seekmap::seek(st.snap_fd.get(), off, SEEK_DATA), -EIO)
+			<< "SEEK_DATA at " << off;
+		EXPECT_EQ(seekmap::seek(st.snap_fd.get(), off, SEEK_HOLE), -EIO)
+			<< "SEEK_HOLE at " << off;
+	}
+	ExpectMap(st.origin_fd.get(), size, st.origin_file.map());
+}
+
+// Merging the snapshot into the origin, as lvconvert --merge does: the
+// origin device's table becomes snapshot-merge, which takes the exceptions
+// over from the suspended snapshot. While it merges the origin device is
+// all data, and the snapshot it took over from is invalid, failing like
+// its reads. When the merge is done, the origin's backing file holds the
+// snapshot's map, and snapshot-origin reports it.
+TEST_F(Snapshot, MergeIsAllDataAndTheMergedSnapshotFails)
+{
+	const int64_t size = 16 * MiB, chunk = 4 * KiB;
+	SnapshotStack st(size, true, chunk);
+	seeded_writes(st, seed_from_env());
+	const ExtentMap want = st.want();
+	{
+		SCOPED_TRACE("the snapshot before the merge");
+		ExpectMap(st.snap_fd.get(), size, want);
+	}
+
+	st.snap_dm->suspend();
+	st.origin_dm->suspend();
+	run_or_throw("dmsetup load " + st.origin_dm->name(),
+		     st.snapshot_table("snapshot-merge"));
+	st.origin_dm->resume();
+	for (int64_t off : {int64_t(0), 4 * MiB, size - 1}) {
+		EXPECT_EQ(seekmap::seek(st.origin_fd.get(), off, SEEK_DATA), off);
+		EXPECT_EQ(seekmap::seek(st.origin_fd.get(), off, SEEK_HOLE), size);
+		EXPECT_EQ(seekmap::seek(st.snap_fd.get(), off, SEEK_DATA), -EIO);
+		EXPECT_EQ(seekmap::seek(st.snap_fd.get(), off, SEEK_HOLE), -EIO);
+	}
+	// snapshot-merge status: <allocated>/<total> <metadata> sectors; done
+	// when only metadata is allocated.
+	std::string status;
+	bool merged = false;
+	for (int i = 0; i < 600 && !merged; i++) {
+		status = run_output("dmsetup status " + st.origin_dm->name());
+		unsigned long long alloc = 0, total = 0, meta = 0;
+		const size_t p = status.find("snapshot-merge ");
+		merged = p != std::string::npos &&
+			 sscanf(status.c_str() + p, "snapshot-merge %llu/%llu %llu",
+				&alloc, &total, &meta) == 3 &&
+			 alloc == meta;
+		if (!merged)
+			std::this_thread::sleep_for(std::chrono::milliseconds(100));
+	}
+	ASSERT_TRUE(merged) << status;
+	EXPECT_EQ(seekmap::seek(st.origin_fd.get(), 0, SEEK_HOLE), size)
+		<< "merged, still snapshot-merge: all data";
+	st.origin_dm->reload("0 " + sectors(size) + " snapshot-origin " +
+			     st.origin_loop.path());
+	EXPECT_EQ(st.origin_file.map(), want)
+		<< "the merge copied the exception chunks into the origin";
+	SCOPED_TRACE("the origin after the merge");
+	ExpectMap(st.origin_fd.get(), size, want);
+}
+
+class SnapshotRace : public DeviceTest {};
+
+// A reload of the snapshot's table hands its exceptions over from the old
+// snapshot target to the new one in the new one's resume, after the new
+// table went live. A thin target in the same table makes that window wide:
+// while the pool is suspended, the thin device's md stays internally
+// suspended and `dmsetup resume` waits after swapping the table in. A
+// query then must not take the new target's empty exception table for the
+// snapshot's: chunks with exceptions over holes of the origin are data.
+TEST_F(SnapshotRace, ReloadAnswersBeforeTheExceptionsAreHandedOver)
+{
+	const int64_t size = 8 * MiB, chunk = 4 * KiB;
+	ThinPool pool(64 * KiB); // outlives the snapshot's table
+	SnapshotStack st(size, true, chunk);
+	pool.message("\"create_thin 0\"");
+	pool.message("\"create_thin 1\"");
+	auto thin_line = [&](int id) {
+		return sectors(size) + " " + sectors(4 * MiB) + " thin " +
+		       pool.path() + " " + std::to_string(id) + "\n";
+	};
+	st.origin_file.write(0, 1 * MiB);
+	st.activate(thin_line(0));
+	// Exceptions over the origin's holes, through the origin and to the
+	// snapshot.
+	st.write_snapshot(2 * MiB, 64 * KiB, 7);
+	st.write_origin(3 * MiB, 8 * KiB, 8);
+	st.write_snapshot(5 * MiB + 512, 512, 9);
+	const ExtentMap want = st.want();
+	ASSERT_EQ(want, (ExtentMap{{0, 1 * MiB},
+				   {2 * MiB, 2 * MiB + 64 * KiB},
+				   {3 * MiB, 3 * MiB + 8 * KiB},
+				   {5 * MiB, 5 * MiB + 4 * KiB}}));
+	ExpectMap(st.snap_fd.get(), size + 4 * MiB, want);
+	const std::string name = st.snap_dm->name();
+
+	pid_t resumer = -1;
+	int resumer_status = -1;
+	bool pool_suspended = false;
+	std::future<seekmap::Walk> query;
+	// Before the query is waited for: resume the pool, which lets the
+	// resume finish, and reap it (or resume if it never started).
+	ScopeExit finish_resume([&] {
+		ScopeExit reap([&] {
+			if (resumer != -1)
+				resumer_status = reap_child(resumer);
+			else
+				st.snap_dm->resume();
+		});
+		if (pool_suspended)
+			pool.dm().resume();
+	});
+	st.snap_dm->suspend();
+	run_or_throw("dmsetup load " + name,
+		     st.snapshot_table() + thin_line(1));
+	pool.dm().suspend();
+	pool_suspended = true;
+	const char *argv[] = {"dmsetup", "resume", name.c_str(), nullptr};
+	ASSERT_EQ(posix_spawnp(&resumer, "dmsetup", nullptr, nullptr,
+			       const_cast<char **>(argv), environ), 0);
+	bool swapped = false;
+	std::string info, table;
+	for (int i = 0; i < 200 && !swapped; i++) {
+		info = run_output("dmsetup info " + name);
+		table = run_output("dmsetup table " + name);
+		swapped = info.find("INACTIVE") == std::string::npos &&
+			  table.find(" 1\n") != std::string::npos;
+		if (!swapped)
+			std::this_thread::sleep_for(std::chrono::milliseconds(100));
+	}
+	ASSERT_TRUE(swapped) << "the new table never went live:\n" << info
+			     << table;
+	ASSERT_NE(info.find("SUSPENDED"), std::string::npos)
+		<< "the resume did not wait for the pool:\n" << info;
+	ASSERT_EQ(waitpid(resumer, nullptr, WNOHANG), 0)
+		<< "dmsetup resume ended while the pool was suspended";
+
+	query = std::async(std::launch::async, [fd = st.snap_fd.get(), size] {
+		return seekmap::walk(fd, size, 0, size);
+	});
+	if (AnswersWithin(query, "query while the resume waits for the pool")) {
+		seekmap::Walk w = query.get();
+		EXPECT_EQ(w.error, "");
+		for (const Extent &h : seekmap::holes(w.map, size))
+			EXPECT_EQ(seekmap::window(want, h.start, h.end),
+				  ExtentMap{})
+				<< "a hole over data at [" << h.start << ", "
+				<< h.end << "): map " << seekmap::to_string(w.map)
+				<< ", want " << seekmap::to_string(want);
+	}
+	finish_resume.run();
+	ASSERT_TRUE(resumer_status != -1 && WIFEXITED(resumer_status) &&
+		    WEXITSTATUS(resumer_status) == 0)
+		<< "dmsetup resume failed or did not end after the pool resumed";
+	ExpectMap(st.snap_fd.get(), size + 4 * MiB, want);
+}
+
+} // namespace
+} // namespace seektest
