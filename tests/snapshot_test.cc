@@ -2,8 +2,8 @@
 // dm-snapshot: a snapshot reads a chunk with a completed exception from the
 // COW device, data, and every other chunk from the origin, so its map is
 // the origin's with the exception chunks added; snapshot-origin passes the
-// origin's map through; an invalid snapshot fails like its reads; a
-// snapshot-merge target is all data. Ground truth: the origin's backing
+// origin's map through; an invalid snapshot (its reads fail) and a
+// snapshot-merge target are all data. Ground truth: the origin's backing
 // file's own map, the chunks the test wrote through the origin or the
 // snapshot, and the exceptions read back from the persistent COW store
 // (snapshot_cow_exceptions()).
@@ -11,9 +11,7 @@
 #include <gtest/gtest.h>
 #include <memory>
 #include <random>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <thread>
 #include <tuple>
 #include <unistd.h>
@@ -23,8 +21,6 @@
 #include "liveness.h"
 #include "ram_fixtures.h"
 #include "thin_fixtures.h"
-
-extern char **environ;
 
 namespace seektest {
 namespace {
@@ -36,9 +32,13 @@ namespace {
 // chunk gets an exception, which model_ records.
 class SnapshotStack {
 public:
+	// With @begin, the snapshot's table starts with a zero target of
+	// @begin bytes, and the snapshot maps the origin's sectors from
+	// @begin on, at the same offsets, as snapshot_map() does.
 	SnapshotStack(int64_t size, bool persistent, int64_t chunk,
-		      int64_t cow_size = 0)
-		: size_(size), chunk_(chunk), persistent_(persistent),
+		      int64_t cow_size = 0, int64_t begin = 0)
+		: size_(size), chunk_(chunk), begin_(begin),
+		  persistent_(persistent),
 		  origin_file(size), cow_file(cow_size ? cow_size : size),
 		  origin_loop(origin_file.path()), cow_loop(cow_file.path()),
 		  model_(size, chunk)
@@ -75,9 +75,11 @@ public:
 
 	std::string snapshot_table(const std::string &target = "snapshot") const
 	{
-		return "0 " + sectors(size_) + " " + target + " " +
-		       origin_loop.path() + " " + cow_loop.path() +
-		       (persistent_ ? " P " : " N ") + sectors(chunk_) + "\n";
+		return (begin_ ? "0 " + sectors(begin_) + " zero\n" : "") +
+		       sectors(begin_) + " " + sectors(size_ - begin_) + " " +
+		       target + " " + origin_loop.path() + " " +
+		       cow_loop.path() + (persistent_ ? " P " : " N ") +
+		       sectors(chunk_) + "\n";
 	}
 
 	void write_origin(int64_t off, int64_t len, uint32_t seed)
@@ -96,8 +98,12 @@ public:
 	// What the snapshot must report, from the origin's backing file.
 	ExtentMap want() const
 	{
-		return snapshot_expected_map(origin_file.map(), exceptions(),
-					     size_);
+		ExtentMap map;
+		for (Extent e : snapshot_expected_map(origin_file.map(),
+						      exceptions(), size_))
+			if (e.end > begin_)
+				map.push_back({std::max(e.start, begin_), e.end});
+		return map;
 	}
 	// The exceptions the persistent store holds on the COW device.
 	ExtentMap cow_exceptions() const
@@ -126,7 +132,7 @@ public:
 	int64_t chunk() const { return chunk_; }
 
 private:
-	int64_t size_, chunk_;
+	int64_t size_, chunk_, begin_;
 	bool persistent_;
 
 public:
@@ -206,9 +212,9 @@ INSTANTIATE_TEST_SUITE_P(
 class Snapshot : public DeviceTest {};
 
 // A COW device too small for the writes through the origin: the snapshot
-// is invalidated and its reads fail, and so do its queries; the origin
-// still answers.
-TEST_F(Snapshot, InvalidatedSnapshotFailsLikeItsReads)
+// is invalidated and its reads fail; like any device whose reads fail, it
+// is all data. The origin still answers.
+TEST_F(Snapshot, InvalidatedSnapshotIsAllData)
 {
 	const int64_t size = 8 * MiB, chunk = 4 * KiB;
 	SnapshotStack st(size, true, chunk, 64 * KiB);
@@ -230,21 +236,49 @@ TEST_F(Snapshot, InvalidatedSnapshotFailsLikeItsReads)
 	EXPECT_EQ(pread(st.snap_dfd.get(), buf, 4096, 0), -1);
 	EXPECT_EQ(errno, EIO) << "an O_DIRECT read of the invalid snapshot";
 	for (int64_t off : {int64_t(0), 1 * MiB, 4 * MiB, size - 1}) {
-		EXPECT_EQ(seekmap::seek(st.snap_fd.get(), off, SEEK_DATA), -EIO)
+		EXPECT_EQ(seekmap::seek(st.snap_fd.get(), off, SEEK_DATA), off)
 			<< "SEEK_DATA at " << off;
-		EXPECT_EQ(seekmap::seek(st.snap_fd.get(), off, SEEK_HOLE), -EIO)
+		EXPECT_EQ(seekmap::seek(st.snap_fd.get(), off, SEEK_HOLE), size)
 			<< "SEEK_HOLE at " << off;
 	}
 	ExpectMap(st.origin_fd.get(), size, st.origin_file.map());
 }
 
+// A snapshot behind a zero target, over a 2 GiB origin, with a small COW
+// device: its hash table has 256 slots, so groups of chunks 1 GiB apart
+// share a slot, and a SEEK_DATA across the long holes covers more groups
+// than there are slots. Exceptions far apart, through the origin and in
+// the snapshot, and the origin's own data, before the snapshot's start
+// too (the zero target hides it).
+TEST_F(Snapshot, BehindAZeroTargetWithFewSlotsFarApart)
+{
+	const int64_t size = 2 * GiB, begin = 64 * MiB, chunk = 4 * KiB;
+	SnapshotStack st(size, true, chunk, 1 * MiB, begin);
+	st.origin_file.write(0, 1 * MiB);
+	st.origin_file.write(begin + 8 * MiB, 64 * KiB);
+	st.origin_file.write(1 * GiB + 4 * MiB, 1 * MiB);
+	st.activate();
+	st.write_snapshot(begin, 512, 1);
+	st.write_snapshot(begin + 1 * GiB, 4 * KiB, 2); // shares a slot
+	st.write_origin(512 * MiB + 12 * KiB, 8 * KiB, 3);
+	st.write_snapshot(size - 4 * KiB, 4 * KiB, 4);
+	st.write_origin(1 * GiB + 512 * MiB, 4 * KiB, 5);
+	ASSERT_EQ(st.cow_exceptions(), st.exceptions());
+	const ExtentMap want = st.want();
+	ASSERT_EQ(seekmap::window(want, 0, begin), ExtentMap{});
+	ExpectMap(st.snap_fd.get(), size, want);
+	for (const Extent &e : st.exceptions())
+		for (int64_t off : {e.start - 1, e.start, e.end - 1})
+			ExpectSeekAt(st.snap_fd.get(), size, want, off);
+}
+
 // Merging the snapshot into the origin, as lvconvert --merge does: the
 // origin device's table becomes snapshot-merge, which takes the exceptions
 // over from the suspended snapshot. While it merges the origin device is
-// all data, and the snapshot it took over from is invalid, failing like
-// its reads. When the merge is done, the origin's backing file holds the
+// all data, and so is the snapshot it took over from, which is invalid
+// (its reads fail). When the merge is done, the origin's backing file holds the
 // snapshot's map, and snapshot-origin reports it.
-TEST_F(Snapshot, MergeIsAllDataAndTheMergedSnapshotFails)
+TEST_F(Snapshot, MergeAndTheMergedSnapshotAreAllData)
 {
 	const int64_t size = 16 * MiB, chunk = 4 * KiB;
 	SnapshotStack st(size, true, chunk);
@@ -263,8 +297,8 @@ TEST_F(Snapshot, MergeIsAllDataAndTheMergedSnapshotFails)
 	for (int64_t off : {int64_t(0), 4 * MiB, size - 1}) {
 		EXPECT_EQ(seekmap::seek(st.origin_fd.get(), off, SEEK_DATA), off);
 		EXPECT_EQ(seekmap::seek(st.origin_fd.get(), off, SEEK_HOLE), size);
-		EXPECT_EQ(seekmap::seek(st.snap_fd.get(), off, SEEK_DATA), -EIO);
-		EXPECT_EQ(seekmap::seek(st.snap_fd.get(), off, SEEK_HOLE), -EIO);
+		EXPECT_EQ(seekmap::seek(st.snap_fd.get(), off, SEEK_DATA), off);
+		EXPECT_EQ(seekmap::seek(st.snap_fd.get(), off, SEEK_HOLE), size);
 	}
 	// snapshot-merge status: <allocated>/<total> <metadata> sectors; done
 	// when only metadata is allocated.
@@ -325,48 +359,10 @@ TEST_F(SnapshotRace, ReloadAnswersBeforeTheExceptionsAreHandedOver)
 				   {3 * MiB, 3 * MiB + 8 * KiB},
 				   {5 * MiB, 5 * MiB + 4 * KiB}}));
 	ExpectMap(st.snap_fd.get(), size + 4 * MiB, want);
-	const std::string name = st.snap_dm->name();
 
-	pid_t resumer = -1;
-	int resumer_status = -1;
-	bool pool_suspended = false;
 	std::future<seekmap::Walk> query;
-	// Before the query is waited for: resume the pool, which lets the
-	// resume finish, and reap it (or resume if it never started).
-	ScopeExit finish_resume([&] {
-		ScopeExit reap([&] {
-			if (resumer != -1)
-				resumer_status = reap_child(resumer);
-			else
-				st.snap_dm->resume();
-		});
-		if (pool_suspended)
-			pool.dm().resume();
-	});
-	st.snap_dm->suspend();
-	run_or_throw("dmsetup load " + name,
-		     st.snapshot_table() + thin_line(1));
-	pool.dm().suspend();
-	pool_suspended = true;
-	const char *argv[] = {"dmsetup", "resume", name.c_str(), nullptr};
-	ASSERT_EQ(posix_spawnp(&resumer, "dmsetup", nullptr, nullptr,
-			       const_cast<char **>(argv), environ), 0);
-	bool swapped = false;
-	std::string info, table;
-	for (int i = 0; i < 200 && !swapped; i++) {
-		info = run_output("dmsetup info " + name);
-		table = run_output("dmsetup table " + name);
-		swapped = info.find("INACTIVE") == std::string::npos &&
-			  table.find(" 1\n") != std::string::npos;
-		if (!swapped)
-			std::this_thread::sleep_for(std::chrono::milliseconds(100));
-	}
-	ASSERT_TRUE(swapped) << "the new table never went live:\n" << info
-			     << table;
-	ASSERT_NE(info.find("SUSPENDED"), std::string::npos)
-		<< "the resume did not wait for the pool:\n" << info;
-	ASSERT_EQ(waitpid(resumer, nullptr, WNOHANG), 0)
-		<< "dmsetup resume ended while the pool was suspended";
+	ResumeHeldByPool resume(pool, *st.snap_dm);
+	ASSERT_TRUE(resume.start(st.snapshot_table() + thin_line(1), " 1\n"));
 
 	query = std::async(std::launch::async, [fd = st.snap_fd.get(), size] {
 		return seekmap::walk(fd, size, 0, size);
@@ -381,9 +377,7 @@ TEST_F(SnapshotRace, ReloadAnswersBeforeTheExceptionsAreHandedOver)
 				<< h.end << "): map " << seekmap::to_string(w.map)
 				<< ", want " << seekmap::to_string(want);
 	}
-	finish_resume.run();
-	ASSERT_TRUE(resumer_status != -1 && WIFEXITED(resumer_status) &&
-		    WEXITSTATUS(resumer_status) == 0)
+	ASSERT_TRUE(resume.finish())
 		<< "dmsetup resume failed or did not end after the pool resumed";
 	ExpectMap(st.snap_fd.get(), size + 4 * MiB, want);
 }

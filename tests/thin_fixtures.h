@@ -4,17 +4,23 @@
 // with thin_dump from a metadata snapshot (read by thin_dump_map()).
 #pragma once
 
+#include <chrono>
 #include <cstdlib>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <linux/fs.h>
 #include <memory>
+#include <spawn.h>
 #include <string>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
 #include "expected.h"
 #include "fixtures.h"
+#include "liveness.h"
 
 namespace seektest {
 
@@ -203,5 +209,108 @@ inline void ExpectProvisionedMap(ThinDevice &dev)
 {
 	ExpectMap(dev.fd(), dev.size(), dev.provisioned());
 }
+
+// `dmsetup resume` of @dev, whose loaded table holds a thin target of
+// @pool, started while @pool is suspended: the pool keeps its thin
+// targets' devices internally suspended, so the resume swaps the new
+// table in and then waits, before any target's preresume or resume, until
+// the pool resumes. Declare it after the std::future of a query made in
+// that window: its destructor (or finish()) resumes the pool and reaps the
+// resume first, so the future never waits for a query that cannot end.
+class ResumeHeldByPool {
+public:
+	ResumeHeldByPool(ThinPool &pool, DmDevice &dev) : pool_(pool), dev_(dev)
+	{
+	}
+	~ResumeHeldByPool()
+	{
+		try {
+			finish();
+		} catch (const std::exception &e) {
+			ADD_FAILURE() << "ending the held resume: " << e.what();
+		}
+	}
+	ResumeHeldByPool(const ResumeHeldByPool &) = delete;
+	ResumeHeldByPool &operator=(const ResumeHeldByPool &) = delete;
+
+	// Suspend @dev, load @table, suspend the pool and start the resume;
+	// succeed once `dmsetup table` shows @marker, with the device still
+	// suspended and the resume still waiting.
+	::testing::AssertionResult start(const std::string &table,
+					 const std::string &marker)
+	{
+		const std::string name = dev_.name();
+		dev_.suspend();
+		suspended_ = true;
+		run_or_throw("dmsetup load " + name, table);
+		pool_.dm().suspend();
+		pool_suspended_ = true;
+		const char *argv[] = {"dmsetup", "resume", name.c_str(), nullptr};
+		if (posix_spawnp(&resumer_, "dmsetup", nullptr, nullptr,
+				 const_cast<char **>(argv), environ)) {
+			resumer_ = -1;
+			return ::testing::AssertionFailure() << "spawn dmsetup";
+		}
+		std::string info, live;
+		for (int i = 0; i < 200; i++) {
+			info = run_output("dmsetup info " + name);
+			live = run_output("dmsetup table " + name);
+			if (info.find("INACTIVE") == std::string::npos &&
+			    live.find(marker) != std::string::npos)
+				break;
+			std::this_thread::sleep_for(std::chrono::milliseconds(100));
+		}
+		if (live.find(marker) == std::string::npos)
+			return ::testing::AssertionFailure()
+			       << "the new table never went live:\n" << info
+			       << live;
+		if (info.find("SUSPENDED") == std::string::npos)
+			return ::testing::AssertionFailure()
+			       << "the resume did not wait for the pool:\n"
+			       << info;
+		if (waitpid(resumer_, nullptr, WNOHANG) != 0)
+			return ::testing::AssertionFailure()
+			       << "dmsetup resume ended while the pool was "
+				  "suspended";
+		return ::testing::AssertionSuccess();
+	}
+
+	// Resume the pool, which lets the held resume finish, and reap it
+	// (or resume the device if the resume never started). True if the
+	// resume succeeded. Does its work once.
+	bool finish()
+	{
+		if (done_)
+			return ok_;
+		done_ = true;
+		try {
+			if (pool_suspended_)
+				pool_.dm().resume();
+		} catch (...) {
+			reap();
+			throw;
+		}
+		reap();
+		return ok_;
+	}
+
+private:
+	void reap()
+	{
+		if (resumer_ != -1) {
+			int status = reap_child(resumer_);
+			ok_ = status != -1 && WIFEXITED(status) &&
+			      WEXITSTATUS(status) == 0;
+		} else if (suspended_) {
+			dev_.resume();
+		}
+	}
+
+	ThinPool &pool_;
+	DmDevice &dev_;
+	pid_t resumer_ = -1;
+	bool suspended_ = false, pool_suspended_ = false;
+	bool done_ = false, ok_ = false;
+};
 
 } // namespace seektest

@@ -368,49 +368,10 @@ TEST_F(ThinOrigin, AnswersWhileResumeWaitsBeforePreresume)
 	const std::string origin_dev = " " + std::to_string(major(st.st_rdev)) +
 				       ":" + std::to_string(minor(st.st_rdev)) +
 				       "\n"; // the table's last argument
-	const std::string name = thin.dm().name();
 
-	pid_t resumer = -1;
-	int resumer_status = -1;
-	bool pool_suspended = false;
 	std::future<std::pair<int64_t, seekmap::Walk>> query;
-	// Before the query is waited for, and whatever failed: resume the
-	// pool, which lets the thin device's resume finish, and reap it (or
-	// resume the thin device if the resume never started).
-	ScopeExit finish_resume([&] {
-		ScopeExit reap([&] {
-			if (resumer != -1)
-				resumer_status = reap_child(resumer);
-			else
-				thin.dm().resume();
-		});
-		if (pool_suspended)
-			pool.dm().resume();
-	});
-	thin.dm().suspend();
-	run_or_throw("dmsetup load " + name, thin.table(origin.loop.path()));
-	pool.dm().suspend();
-	pool_suspended = true;
-	const char *argv[] = {"dmsetup", "resume", name.c_str(), nullptr};
-	ASSERT_EQ(posix_spawnp(&resumer, "dmsetup", nullptr, nullptr,
-			       const_cast<char **>(argv), environ), 0);
-
-	bool swapped = false;
-	std::string info, table;
-	for (int i = 0; i < 200 && !swapped; i++) {
-		info = run_output("dmsetup info " + name);
-		table = run_output("dmsetup table " + name);
-		swapped = info.find("INACTIVE") == std::string::npos &&
-			  table.find(origin_dev) != std::string::npos;
-		if (!swapped)
-			std::this_thread::sleep_for(std::chrono::milliseconds(100));
-	}
-	ASSERT_TRUE(swapped) << "the new table never went live:\n" << info
-			     << table;
-	ASSERT_NE(info.find("SUSPENDED"), std::string::npos)
-		<< "the resume did not wait for the pool:\n" << info;
-	ASSERT_EQ(waitpid(resumer, nullptr, WNOHANG), 0)
-		<< "dmsetup resume ended while the pool was suspended";
+	ResumeHeldByPool resume(pool, thin.dm());
+	ASSERT_TRUE(resume.start(thin.table(origin.loop.path()), origin_dev));
 
 	query = std::async(std::launch::async, [fd = thin.fd(), size] {
 		int64_t data = seekmap::seek(fd, 0, SEEK_DATA);
@@ -424,9 +385,7 @@ TEST_F(ThinOrigin, AnswersWhileResumeWaitsBeforePreresume)
 			<< "before preresume: map " << seekmap::to_string(w.map)
 			<< "\nexpected the origin's " << seekmap::to_string(want);
 	}
-	finish_resume.run();
-	ASSERT_TRUE(resumer_status != -1 && WIFEXITED(resumer_status) &&
-		    WEXITSTATUS(resumer_status) == 0)
+	ASSERT_TRUE(resume.finish())
 		<< "dmsetup resume failed or did not end after the pool resumed";
 	ExpectMap(thin.fd(), size, want);
 }

@@ -2435,25 +2435,35 @@ static void snapshot_io_hints(struct dm_target *ti, struct queue_limits *limits)
  * snapshot_map(), chunks are numbered from the start of the mapped device
  * and the origin is read at the same sectors.
  *
- * Either order of looking at the two is sound. The origin is written only
- * after the exception for the chunk has completed in every active snapshot,
- * and the exception is a copy of what the origin held, so a chunk that the
- * origin reported as a hole and that has no exception a moment later still
- * reads zeros from the snapshot. Writes to the snapshot insert the completed
- * exception before their data is written to the COW device.
+ * The origin is asked first, then the exceptions. Nothing removes an
+ * exception from a snapshot that is not merging, and data reaches a chunk
+ * the origin reported as a hole only after an exception for it completed:
+ * an origin write waits for the exception in every active snapshot, whose
+ * copy holds what the origin held, and reads of the snapshot go to the COW
+ * device, and its writes complete, only once their exception is in the
+ * table. (A merge removes exceptions after writing the origin: that order
+ * does not hold there, and snapshot-merge is all data.)
  *
  * The completed exceptions are a hash of runs of consecutive chunks: the
- * 2^DM_CHUNK_CONSECUTIVE_BITS chunks of an aligned group hash to one slot
- * (exception_hash()). A search looks at one slot per group of chunks, as
- * dm_lookup_exception() would for each chunk of the group, instead of one
- * lookup per chunk. The slot's list is not ordered: dm_insert_exception()
- * adds an exception that follows all the others at the head.
+ * chunks of an aligned group of 2^DM_CHUNK_CONSECUTIVE_BITS hash to one slot
+ * (exception_hash()), and a run never leaves its group. A search walks one
+ * slot per group, as dm_lookup_exception() would for each chunk of it,
+ * instead of one lookup per chunk; a SEEK_DATA over more groups than there
+ * are slots walks each slot once instead. A slot's list is not ordered:
+ * dm_insert_exception() adds an exception that follows all the others at
+ * the head.
+ *
+ * s->lock is read-held a batch at a time: it keeps the table and the store
+ * from being handed over to another snapshot while we look. We never wait
+ * for it: a handover, an invalidation, an overflow or a status report holds
+ * it for writing, or waits to, and the range is then data. So is a snapshot
+ * that is invalid (its reads fail) or not resumed yet (its exceptions may
+ * still be handed over to it: its new table is live before its resume).
  */
 
-#define SNAPSHOT_SEEK_GROUP	BIT(DM_CHUNK_CONSECUTIVE_BITS)
-
-/* Groups of chunks searched per hold of s->lock, between yields. */
-#define SNAPSHOT_SEEK_GROUPS	256
+#define SNAPSHOT_SEEK_GROUP_CHUNKS	BIT(DM_CHUNK_CONSECUTIVE_BITS)
+/* Groups or slots searched per hold of s->lock, between yields. */
+#define SNAPSHOT_SEEK_BATCH		256
 
 /*
  * Search the completed exceptions of [*next, last], which lie in one group
@@ -2465,12 +2475,12 @@ static bool snapshot_seek_group(struct dm_exception_table *et, chunk_t *next,
 				chunk_t last, bool data)
 {
 	struct dm_hlist_head *slot = &et->table[exception_hash(et, *next)];
-	chunk_t group = *next & ~(chunk_t)(SNAPSHOT_SEEK_GROUP - 1);
+	chunk_t group = *next & ~(chunk_t)(SNAPSHOT_SEEK_GROUP_CHUNKS - 1);
 	unsigned int from = *next - group, to = last - group + 1, bit;
-	DECLARE_BITMAP(excepted, SNAPSHOT_SEEK_GROUP);
+	DECLARE_BITMAP(excepted, SNAPSHOT_SEEK_GROUP_CHUNKS);
 	struct dm_exception *e;
 
-	bitmap_zero(excepted, SNAPSHOT_SEEK_GROUP);
+	bitmap_zero(excepted, SNAPSHOT_SEEK_GROUP_CHUNKS);
 	spin_lock(&slot->lock);
 	hlist_for_each_entry(e, &slot->head, hash_list) {
 		chunk_t first = max(e->old_chunk, *next);
@@ -2491,6 +2501,30 @@ static bool snapshot_seek_group(struct dm_exception_table *et, chunk_t *next,
 }
 
 /*
+ * Lower *first to the first chunk of [next, last] with an exception in
+ * slots [*slot, *slot + SNAPSHOT_SEEK_BATCH); advance *slot past them.
+ */
+static void snapshot_seek_slots(struct dm_exception_table *et, chunk_t next,
+				chunk_t last, u32 *slot, chunk_t *first)
+{
+	unsigned int n;
+
+	for (n = 0; n < SNAPSHOT_SEEK_BATCH && *slot <= et->hash_mask;
+	     n++, (*slot)++) {
+		struct dm_hlist_head *head = &et->table[*slot];
+		struct dm_exception *e;
+
+		spin_lock(&head->lock);
+		hlist_for_each_entry(e, &head->head, hash_list) {
+			if (e->old_chunk <= last &&
+			    e->old_chunk + dm_consecutive_chunk_count(e) >= next)
+				*first = min(*first, max(e->old_chunk, next));
+		}
+		spin_unlock(&head->lock);
+	}
+}
+
+/*
  * snapshot_seek_exceptions - find chunks with or without a completed exception
  * @s: the snapshot
  * @pos: byte offset in the mapped device to search from
@@ -2498,58 +2532,64 @@ static bool snapshot_seek_group(struct dm_exception_table *et, chunk_t *next,
  * @data: find the first byte whose chunk has a completed exception (true) or
  *	has none (false)
  *
- * s->lock is read-held a batch of groups at a time: it keeps the table and
- * the store from being handed over to another snapshot while we look. We do
- * not wait for it: a handover, an invalidation or a status report holds it
- * for writing, and the rest of the range is then reported as having
- * exceptions, which is data. So is a snapshot that was not resumed yet: its
- * exceptions may still be handed over to it.
- *
- * Return: the byte offset found, @end if none, -EIO if the snapshot is
- * invalid (reads fail), or -EINTR on a fatal signal.
+ * Return: the byte offset found, @end if none, or -EINTR on a fatal signal.
+ * Where the exceptions cannot be looked at (see above), @pos for @data and
+ * @end otherwise: data.
  */
 static loff_t snapshot_seek_exceptions(struct dm_snapshot *s, loff_t pos,
 				       loff_t end, bool data)
 {
+	chunk_t first = ~(chunk_t)0;
+	bool by_slot = false;
+	u32 slot = 0;
+
 	for (;;) {
-		unsigned int shift, n;
 		chunk_t next, last;
 		bool found = false;
+		unsigned int shift, n;
 
 		if (!down_read_trylock(&s->lock))
 			return data ? pos : end;
-		if (!s->valid) {
-			up_read(&s->lock);
-			return -EIO;
-		}
-		if (!s->active) {
+		if (!s->valid || !s->active) {
 			up_read(&s->lock);
 			return data ? pos : end;
 		}
+		/* Only a handover to a snapshot not resumed changes it. */
 		shift = s->store->chunk_shift + SECTOR_SHIFT;
 		next = pos >> shift;
 		last = (end - 1) >> shift;
-		/* Only the complete table hashes groups of chunks. */
-		if (WARN_ON_ONCE(s->complete.hash_shift !=
-				 DM_CHUNK_CONSECUTIVE_BITS)) {
-			up_read(&s->lock);
-			return data ? pos : end;
-		}
-		for (n = 0; n < SNAPSHOT_SEEK_GROUPS && next <= last; n++) {
-			chunk_t group_last = next | (SNAPSHOT_SEEK_GROUP - 1);
+		if (data && !slot &&
+		    (last >> DM_CHUNK_CONSECUTIVE_BITS) -
+		    (next >> DM_CHUNK_CONSECUTIVE_BITS) >= s->complete.hash_mask)
+			by_slot = true;
+		if (by_slot) {
+			snapshot_seek_slots(&s->complete, next, last, &slot,
+					    &first);
+			found = slot > s->complete.hash_mask;
+		} else {
+			for (n = 0; n < SNAPSHOT_SEEK_BATCH && next <= last;
+			     n++) {
+				chunk_t group_last = next |
+					(SNAPSHOT_SEEK_GROUP_CHUNKS - 1);
 
-			found = snapshot_seek_group(&s->complete, &next,
-						    min(group_last, last), data);
-			if (found)
-				break;
+				found = snapshot_seek_group(&s->complete, &next,
+							    min(group_last, last),
+							    data);
+				if (found)
+					break;
+			}
 		}
 		up_read(&s->lock);
 
-		if (found)
+		if (by_slot && found)
+			return first <= last ?
+				max(pos, (loff_t)first << shift) : end;
+		if (!by_slot && found)
 			return max(pos, (loff_t)next << shift);
-		if (next > last)
+		if (!by_slot && next > last)
 			return end;
-		pos = (loff_t)next << shift;
+		if (!by_slot)
+			pos = (loff_t)next << shift;
 		if (fatal_signal_pending(current))
 			return -EINTR;
 		cond_resched();
@@ -2564,8 +2604,9 @@ static loff_t snapshot_seek_hole_data(struct dm_target *ti, loff_t offset,
 	loff_t start = (loff_t)ti->begin << SECTOR_SHIFT;
 	loff_t pos, ret;
 
+	/* Reads of an invalid snapshot fail: it is all data. */
 	if (!READ_ONCE(s->valid))
-		return -EIO;
+		return whence == SEEK_DATA ? offset : end;
 
 	if (whence == SEEK_DATA) {
 		/* Data in the origin ends the search of the exceptions. */
@@ -2578,7 +2619,7 @@ static loff_t snapshot_seek_hole_data(struct dm_target *ti, loff_t offset,
 		return ret < 0 ? ret : ret - start;
 	}
 
-	/* The first hole of the origin that an exception does not cover. */
+	/* The first hole of the origin that no exception covers. */
 	for (pos = offset; pos < end; ) {
 		loff_t hole, hole_end;
 
@@ -2590,6 +2631,9 @@ static loff_t snapshot_seek_hole_data(struct dm_target *ti, loff_t offset,
 						  SEEK_DATA);
 		if (hole_end < 0)
 			return hole_end;
+		/* The origin changed under us: the rest is data. */
+		if (hole_end <= hole)
+			return end;
 		ret = snapshot_seek_exceptions(s, start + hole,
 					       start + hole_end, false);
 		if (ret < 0)
