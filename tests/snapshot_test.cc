@@ -7,12 +7,20 @@
 // file's own map, the chunks the test wrote through the origin or the
 // snapshot, and the exceptions read back from the persistent COW store
 // (snapshot_cow_exceptions()).
+#include <atomic>
+#include <chrono>
+#include <cstring>
 #include <fcntl.h>
+#include <fstream>
 #include <gtest/gtest.h>
+#include <iterator>
+#include <linux/dm-ioctl.h>
 #include <memory>
 #include <random>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <thread>
+#include <future>
 #include <tuple>
 #include <unistd.h>
 
@@ -35,14 +43,21 @@ public:
 	// With @begin, the snapshot's table starts with a zero target of
 	// @begin bytes, and the snapshot maps the origin's sectors from
 	// @begin on, at the same offsets, as snapshot_map() does.
+	// With @cow_on_dm, the COW device is a dm-linear device over the
+	// loop device, which a test can suspend.
 	SnapshotStack(int64_t size, bool persistent, int64_t chunk,
-		      int64_t cow_size = 0, int64_t begin = 0)
+		      int64_t cow_size = 0, int64_t begin = 0,
+		      bool cow_on_dm = false)
 		: size_(size), chunk_(chunk), begin_(begin),
 		  persistent_(persistent),
 		  origin_file(size), cow_file(cow_size ? cow_size : size),
 		  origin_loop(origin_file.path()), cow_loop(cow_file.path()),
 		  model_(size, chunk)
 	{
+		if (cow_on_dm)
+			cow_dm = std::make_unique<DmDevice>(
+				"0 " + sectors(cow_file.size()) + " linear " +
+				cow_loop.path() + " 0");
 	}
 
 	// Make the two dm devices: call after writing the origin's layout
@@ -71,6 +86,7 @@ public:
 		origin_fd.reset();
 		snap_dm.reset();
 		origin_dm.reset();
+		cow_dm.reset();
 	}
 
 	std::string snapshot_table(const std::string &target = "snapshot") const
@@ -78,7 +94,8 @@ public:
 		return (begin_ ? "0 " + sectors(begin_) + " zero\n" : "") +
 		       sectors(begin_) + " " + sectors(size_ - begin_) + " " +
 		       target + " " + origin_loop.path() + " " +
-		       cow_loop.path() + (persistent_ ? " P " : " N ") +
+		       (cow_dm ? cow_dm->path() : cow_loop.path()) +
+		       (persistent_ ? " P " : " N ") +
 		       sectors(chunk_) + "\n";
 	}
 
@@ -138,7 +155,7 @@ private:
 public:
 	SparseFile origin_file, cow_file;
 	LoopDevice origin_loop, cow_loop;
-	std::unique_ptr<DmDevice> origin_dm, snap_dm;
+	std::unique_ptr<DmDevice> cow_dm, origin_dm, snap_dm;
 	UniqueFd origin_fd, origin_dfd, snap_fd, snap_dfd;
 
 private:
@@ -380,6 +397,159 @@ TEST_F(SnapshotRace, ReloadAnswersBeforeTheExceptionsAreHandedOver)
 	ASSERT_TRUE(resume.finish())
 		<< "dmsetup resume failed or did not end after the pool resumed";
 	ExpectMap(st.snap_fd.get(), size + 4 * MiB, want);
+}
+
+// DM_TABLE_STATUS of the dm device @name through @control: for a snapshot
+// target, snapshot_status() takes the snapshot's lock for writing.
+int dm_table_status(int control, const std::string &name)
+{
+	std::vector<uint64_t> buf(16384 / 8, 0);
+	auto *io = reinterpret_cast<struct dm_ioctl *>(buf.data());
+	io->version[0] = DM_VERSION_MAJOR;
+	io->data_size = 16384;
+	io->data_start = (sizeof(*io) + 7) & ~size_t(7);
+	memcpy(io->name, name.c_str(), std::min(name.size(), size_t(DM_NAME_LEN - 1)));
+	return ioctl(control, DM_TABLE_STATUS, io) ? -errno : 0;
+}
+
+// Walks of a snapshot while writes through the origin add exceptions and
+// status reports keep taking the snapshot's lock for writing. The
+// snapshot's contents never change (the origin's old data is copied out
+// first), so every hole a walk reports must be a hole of the map before
+// the race. (The status reports hold the lock too briefly to test what a
+// query does while it is held: LockHeldByAnInvalidationAnswersData does.)
+TEST_F(SnapshotRace, WalkWhileStatusTakesTheLockAndTheOriginIsWritten)
+{
+	const int64_t size = 16 * MiB, chunk = 4 * KiB;
+	SnapshotStack st(size, true, chunk);
+	st.origin_file.write(1 * MiB, 1 * MiB);
+	st.origin_file.write(9 * MiB, 256 * KiB);
+	st.activate();
+	for (int i = 0; i < 32; i++) // snapshot chunks over the origin's holes
+		st.write_snapshot(4 * MiB + i * 64 * KiB, 4 * KiB, i + 1);
+	const ExtentMap before = st.want();
+	ExpectMap(st.snap_fd.get(), size, before);
+
+	UniqueFd control = open_or_throw("/dev/mapper/control", O_RDWR | O_CLOEXEC);
+	std::atomic<bool> stop{false};
+	std::atomic<long> reports{0}, status_errors{0};
+	std::thread status([&] {
+		while (!stop) {
+			if (dm_table_status(control.get(), st.snap_dm->name()))
+				status_errors++;
+			reports++;
+		}
+	});
+	ScopeExit join([&] {
+		stop = true;
+		status.join();
+	});
+	std::mt19937_64 rng(seed_from_env());
+	int walks = 0;
+	const auto until = std::chrono::steady_clock::now() +
+			   std::chrono::seconds(10);
+	while (std::chrono::steady_clock::now() < until) {
+		const int64_t off = std::uniform_int_distribution<int64_t>(
+			0, size / chunk - 1)(rng) * chunk;
+		st.write_origin(off, chunk, uint32_t(rng()));
+		seekmap::Walk w = seekmap::walk(st.snap_fd.get(), size);
+		walks++;
+		ASSERT_EQ(w.error, "");
+		for (const Extent &h : seekmap::holes(w.map, size))
+			ASSERT_EQ(seekmap::window(before, h.start, h.end),
+				  ExtentMap{})
+				<< "walk " << walks << ": a hole over data at ["
+				<< h.start << ", " << h.end << "): map "
+				<< seekmap::to_string(w.map);
+	}
+	join.run();
+	EXPECT_EQ(status_errors, 0);
+	EXPECT_GT(reports, 0);
+	std::printf("[ figures  ] %d walks, %ld status reports\n", walks,
+		    long(reports));
+	ExpectMap(st.snap_fd.get(), size, st.want());
+}
+
+// Whether the kernel stack of our thread @tid names the function @fn.
+bool stack_has(pid_t tid, const std::string &fn)
+{
+	std::ifstream f("/proc/self/task/" + std::to_string(tid) + "/stack");
+	std::string stack((std::istreambuf_iterator<char>(f)),
+			  std::istreambuf_iterator<char>());
+	return stack.find(fn) != std::string::npos;
+}
+
+// A persistent snapshot whose COW device fills up is invalidated, and the
+// invalidation writes the store's header with the snapshot's lock held for
+// writing: with the COW device suspended, it holds the lock until the
+// resume. A query meanwhile must neither wait for the lock nor report a
+// hole over the snapshot's exceptions: it reports data where it cannot
+// look. After the resume the snapshot is invalid: all data.
+TEST_F(SnapshotRace, LockHeldByAnInvalidationAnswersData)
+{
+	const int64_t size = 8 * MiB, chunk = 4 * KiB;
+	// Header, one area and 14 data chunks.
+	SnapshotStack st(size, true, chunk, 64 * KiB, 0, true);
+	st.origin_file.write(1 * MiB, 64 * KiB);
+	st.activate();
+	for (int i = 0; i < 14; i++) // fills the COW: origin holes, data in the snapshot
+		st.write_snapshot(2 * MiB + i * 16 * KiB, 4 * KiB, i + 1);
+	const ExtentMap before = st.want();
+	ExpectMap(st.snap_fd.get(), size, before);
+
+	st.cow_dm->suspend();
+	bool cow_suspended = true;
+	std::atomic<pid_t> tid{0};
+	std::atomic<int> write_result{1};
+	std::thread writer;
+	std::future<seekmap::Walk> query;
+	// First, whatever failed: resume the COW device, which lets the
+	// invalidation and the write finish, and join the writer.
+	ScopeExit finish([&] {
+		if (cow_suspended)
+			st.cow_dm->resume();
+		if (writer.joinable())
+			writer.join();
+	});
+	writer = std::thread([&] {
+		tid = pid_t(gettid());
+		void *p = nullptr;
+		if (posix_memalign(&p, 4096, 4096)) {
+			write_result = ENOMEM;
+			return;
+		}
+		memset(p, 0x5a, 4096);
+		// A new chunk through the origin: no room for its exception.
+		ssize_t n = pwrite(st.origin_dfd.get(), p, 4096, 6 * MiB);
+		write_result = n == 4096 ? 0 : errno;
+		free(p);
+	});
+	bool held = false;
+	for (int i = 0; i < 200 && !held; i++) {
+		std::this_thread::sleep_for(std::chrono::milliseconds(50));
+		held = tid && stack_has(tid, "invalidate_snapshot");
+	}
+	ASSERT_TRUE(held) << "the origin write never reached the invalidation";
+	query = std::async(std::launch::async, [fd = st.snap_fd.get(), size] {
+		return seekmap::walk(fd, size);
+	});
+	if (AnswersWithin(query, "query while the invalidation holds the lock")) {
+		seekmap::Walk w = query.get();
+		EXPECT_EQ(w.error, "");
+		for (const Extent &h : seekmap::holes(w.map, size))
+			EXPECT_EQ(seekmap::window(before, h.start, h.end),
+				  ExtentMap{})
+				<< "a hole over data at [" << h.start << ", "
+				<< h.end << "): map " << seekmap::to_string(w.map);
+	}
+	EXPECT_TRUE(stack_has(tid, "invalidate_snapshot"))
+		<< "the lock was let go during the query";
+	cow_suspended = false;
+	st.cow_dm->resume();
+	finish.run();
+	EXPECT_EQ(write_result, 0) << "the origin write after the invalidation";
+	ASSERT_NE(st.status().find("Invalid"), std::string::npos) << st.status();
+	EXPECT_EQ(seekmap::seek(st.snap_fd.get(), 0, SEEK_HOLE), size);
 }
 
 } // namespace
