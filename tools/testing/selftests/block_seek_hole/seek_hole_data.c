@@ -26,6 +26,7 @@
 #define _FILE_OFFSET_BITS 64
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -36,6 +37,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
@@ -1536,14 +1538,21 @@ TEST_F_TIMEOUT(dm, snapshot, DM_TIMEOUT)
 
 /*
  * RAM-backed disks: brd's /dev/ram0, a memory-backed null_blk device made
- * in configfs, and a zram device from zram-control. Each starts empty; the
- * test writes the "mixed" layout to it, discards part of one extent and
- * writes a page of zeros, and expects exactly the written, undiscarded
- * pages as data (zram stores the page of zeros as a hole; brd and null_blk
- * store it as data).
+ * in configfs, a zram device from zram-control, and a SCSI disk of
+ * scsi_debug that unmaps and reads zeros from unmapped blocks (LBPRZ), so
+ * that sd answers from GET LBA STATUS. Each starts empty; the test writes
+ * the "mixed" layout to it, discards part of one extent and writes a page
+ * of zeros, and expects exactly the written, undiscarded pages as data
+ * (zram stores the page of zeros as a hole; the others store it as data).
+ *
+ * scsi_debug is loaded for the test and unloaded after it: from the file
+ * SCSI_DEBUG_KO names if set, else with modprobe. A scsi_debug already
+ * loaded is left alone and the test skips.
  */
 #define NULLB_CFG	"/sys/kernel/config/nullb"
 #define ZRAM_CTL	"/sys/class/zram-control"
+#define SDEBUG_PARAMS	"lbpu=1 lbprz=1 dev_size_mb=64 sector_size=4096 delay=0"
+#define SDEBUG_DISKS	"/sys/bus/pseudo/devices/adapter*/host*/target*/*:*/block/sd*"
 #define RAM_SIZE	(64 * MIB)
 /* zram has no index: each probe may pass thousands of slots, under emulation */
 #define RAM_TIMEOUT	240
@@ -1555,6 +1564,7 @@ struct ramdev {
 	char path[64];
 	char cfg[128];		/* null_blk: its configfs directory */
 	int zram;		/* zram: its number */
+	bool sdebug;		/* scsi_debug: loaded by the test */
 };
 
 FIXTURE(ramdisk) {
@@ -1568,6 +1578,7 @@ FIXTURE_VARIANT(ramdisk) {
 FIXTURE_VARIANT_ADD(ramdisk, brd) { .kind = "brd" };
 FIXTURE_VARIANT_ADD(ramdisk, null_blk) { .kind = "null_blk" };
 FIXTURE_VARIANT_ADD(ramdisk, zram) { .kind = "zram" };
+FIXTURE_VARIANT_ADD(ramdisk, scsi_debug) { .kind = "scsi_debug" };
 
 /* Write @val to the sysfs or configfs file @dir/@attr; 0 or -errno. */
 static int put_attr(const char *dir, const char *attr, const char *val)
@@ -1599,6 +1610,44 @@ static long get_num(const char *path)
 	return n > 0 ? strtol(buf, NULL, 10) : -1;
 }
 
+/* Load scsi_debug with SDEBUG_PARAMS; 0 or -1. */
+static int sdebug_load(void)
+{
+	const char *ko = getenv("SCSI_DEBUG_KO");
+	int fd, ret;
+
+	if (!ko || !*ko)
+		return system("modprobe scsi_debug " SDEBUG_PARAMS) ? -1 : 0;
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = syscall(__NR_finit_module, fd, SDEBUG_PARAMS, 0);
+	close(fd);
+	return ret ? -1 : 0;
+}
+
+/* The path of scsi_debug's one disk, in @path; 0 or -1. */
+static int sdebug_disk(char *path, size_t len)
+{
+	struct timespec ts = { .tv_nsec = 10 * 1000 * 1000 };
+	glob_t g;
+	int i, ret = -1;
+
+	for (i = 0; i < WAIT_MS / 10 && ret; i++) {
+		if (glob(SDEBUG_DISKS, 0, NULL, &g) == 0) {
+			if (g.gl_pathc == 1) {
+				snprintf(path, len, "/dev/%s",
+					 strrchr(g.gl_pathv[0], '/') + 1);
+				ret = 0;
+			}
+			globfree(&g);
+		}
+		if (ret)
+			nanosleep(&ts, NULL);
+	}
+	return ret;
+}
+
 /*
  * Only checks what the variant needs: the test body makes the device, so
  * that the teardown, which runs after a failed test but not after a failed
@@ -1610,6 +1659,7 @@ FIXTURE_SETUP(ramdisk)
 	self->r.rfd = -1;
 	self->r.zram = -1;
 	self->r.cfg[0] = '\0';
+	self->r.sdebug = false;
 	if (geteuid())
 		SKIP(return, "must be run as root");
 	if (!strcmp(variant->kind, "brd")) {
@@ -1622,6 +1672,12 @@ FIXTURE_SETUP(ramdisk)
 		if (access(NULLB_CFG, F_OK))
 			SKIP(return, "no %s (CONFIG_BLK_DEV_NULL_BLK, CONFIG_CONFIGFS_FS)",
 			     NULLB_CFG);
+	} else if (!strcmp(variant->kind, "scsi_debug")) {
+		if (!access("/sys/module/scsi_debug", F_OK))
+			SKIP(return, "scsi_debug is already loaded");
+		if (sdebug_load())
+			SKIP(return, "cannot load scsi_debug (CONFIG_SCSI_DEBUG=m, or SCSI_DEBUG_KO=file)");
+		self->r.sdebug = true;
 	} else if (access(ZRAM_CTL, F_OK)) {
 		SKIP(return, "no %s (CONFIG_ZRAM)", ZRAM_CTL);
 	}
@@ -1650,6 +1706,9 @@ static void ram_create(struct __test_metadata *_metadata, struct ramdev *r,
 		/* Named after its configfs directory. */
 		snprintf(r->path, sizeof(r->path), "/dev/seek_hole_%d",
 			 getpid());
+	} else if (!strcmp(kind, "scsi_debug")) {
+		ASSERT_EQ(0, sdebug_disk(r->path, sizeof(r->path)))
+			TH_LOG("scsi_debug made no disk");
 	} else {
 		nr = get_num(ZRAM_CTL "/hot_add");
 		ASSERT_LE(0, nr);
@@ -1664,7 +1723,7 @@ static void ram_create(struct __test_metadata *_metadata, struct ramdev *r,
 	ASSERT_LE(0, r->rfd);
 	ASSERT_EQ(RAM_SIZE, lseek(r->fd, 0, SEEK_END))
 		TH_LOG("%s is not %lld bytes", r->path, (long long)RAM_SIZE);
-	if (!strcmp(kind, "brd")) {
+	if (!strcmp(kind, "brd") || !strcmp(kind, "scsi_debug")) {
 		uint64_t range[2] = { 0, RAM_SIZE };
 
 		ASSERT_EQ(0, ioctl(r->fd, BLKDISCARD, range));
@@ -1673,7 +1732,9 @@ static void ram_create(struct __test_metadata *_metadata, struct ramdev *r,
 
 FIXTURE_TEARDOWN(ramdisk)
 {
+	struct timespec ts = { .tv_nsec = 10 * 1000 * 1000 };
 	char dir[64], num[16];
+	int i;
 
 	if (self->r.fd >= 0) {
 		if (!strcmp(variant->kind, "brd")) {
@@ -1692,6 +1753,12 @@ FIXTURE_TEARDOWN(ramdisk)
 		put_attr(dir, "reset", "1");
 		snprintf(num, sizeof(num), "%d", self->r.zram);
 		put_attr(ZRAM_CTL, "hot_remove", num);
+	}
+	/* The disk's last user is gone: the module goes at once or soon. */
+	for (i = 0; self->r.sdebug && i < WAIT_MS / 10; i++) {
+		if (!syscall(__NR_delete_module, "scsi_debug", O_NONBLOCK))
+			break;
+		nanosleep(&ts, NULL);
 	}
 }
 

@@ -1,0 +1,494 @@
+// SPDX-License-Identifier: GPL-2.0
+// SCSI disks (sd) answer from GET LBA STATUS when READ CAPACITY(16) reports
+// LBPME and LBPRZ: an unmapped block reads zeros and is a hole, a mapped
+// block is data. Without LBPRZ or without provisioning the disk is all
+// data. The disks are scsi_debug's, loaded for each test with its own
+// provisioning parameters (they are load-time only) from the module the
+// runner names in SEEK_TEST_SCSI_DEBUG (harness/check: the build tree's
+// drivers/scsi/scsi_debug.ko).
+//
+// Ground truth comes from outside the code under test: what the test wrote
+// and unmapped (BLKDISCARD), in logical blocks (scsi_debug's default unmap
+// granularity is one block), and, as a second view, sg_get_lba_status from
+// sg3-utils, which sends GET LBA STATUS from user space. Every reported
+// hole is read back.
+//
+// scsi_debug answers one descriptor per command, so a walk costs about two
+// commands per lseek(); its command counter (statistics=1) bounds that.
+// Its error injection (debugfs) makes the command fail: ILLEGAL REQUEST
+// (the disk is all data and is not asked again) or MEDIUM ERROR (EIO).
+// The race deletes the disk under a walker that holds it open.
+//
+// SEEK_TEST_SEED=n replays the seeded layouts.
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <fcntl.h>
+#include <future>
+#include <glob.h>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+#include "fault_fixtures.h"
+#include "liveness.h"
+#include "ram_fixtures.h"
+
+namespace seektest {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr int64_t KiB = 1024, MiB = 1024 * KiB;
+
+void wait_for_node(const std::string &path)
+{
+	for (int i = 0; i < 500 && access(path.c_str(), F_OK); i++)
+		std::this_thread::sleep_for(std::chrono::milliseconds(10));
+	if (access(path.c_str(), F_OK))
+		throw std::runtime_error(path + " did not appear");
+}
+
+std::vector<std::string> glob_paths(const std::string &pattern)
+{
+	glob_t g{};
+	std::vector<std::string> out;
+	if (glob(pattern.c_str(), 0, nullptr, &g) == 0)
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			out.emplace_back(g.gl_pathv[i]);
+	globfree(&g);
+	return out;
+}
+
+// scsi_debug loaded with @params (one host, one disk), unloaded on
+// destruction. Its disk is /dev/sdX.
+class ScsiDebug {
+public:
+	explicit ScsiDebug(const std::string &params)
+	{
+		const char *ko = getenv("SEEK_TEST_SCSI_DEBUG");
+		if (!ko || access(ko, R_OK))
+			throw std::runtime_error(
+				"SEEK_TEST_SCSI_DEBUG does not name scsi_debug.ko");
+		unload(); // a module left behind by a test that crashed
+		run_or_throw(std::string("insmod ") + ko + " " + params);
+		for (int i = 0; i < 500 && path_.empty(); i++) {
+			auto disks = glob_paths("/sys/bus/pseudo/devices/adapter*/host*/"
+						"target*/*:*:*:*/block/sd*");
+			if (disks.size() == 1) {
+				std::string d = disks[0];
+				name_ = d.substr(d.rfind('/') + 1);
+				std::string dev = d.substr(0, d.rfind("/block/"));
+				hctl_ = dev.substr(dev.rfind('/') + 1);
+				host_ = hctl_.substr(0, hctl_.find(':'));
+				if (access(("/dev/" + name_).c_str(), F_OK) == 0)
+					path_ = "/dev/" + name_;
+			}
+			if (path_.empty())
+				std::this_thread::sleep_for(milliseconds(20));
+		}
+		if (path_.empty()) {
+			unload();
+			throw std::runtime_error("scsi_debug made no disk (" + params + ")");
+		}
+	}
+	~ScsiDebug() { unload(); }
+	ScsiDebug(const ScsiDebug &) = delete;
+	ScsiDebug &operator=(const ScsiDebug &) = delete;
+
+	const std::string &path() const { return path_; }
+	const std::string &name() const { return name_; }
+
+	// Make every GET LBA STATUS fail with @sense_key/@asc (CHECK
+	// CONDITION), or stop that (@sense_key 0). READ CAPACITY(16) shares
+	// the opcode: only after the probe.
+	void fail_get_lba_status(int sense_key, int asc) const
+	{
+		std::string file = "/sys/kernel/debug/scsi_debug/" + hctl_ + "/error";
+		if (!sense_key) {
+			write_value(file, "- 2 0x9e");
+			return;
+		}
+		std::ostringstream rule;
+		rule << "2 1 0x9e 0 0 0x2 0x" << std::hex << sense_key << " 0x"
+		     << asc << " 0";
+		write_value(file, rule.str());
+	}
+
+	// Commands the host received (statistics=1), all opcodes.
+	int64_t commands() const
+	{
+		std::ifstream in("/proc/scsi/scsi_debug/" + host_);
+		std::string line;
+		while (std::getline(in, line))
+			if (line.rfind("cmnd_count=", 0) == 0)
+				return std::stoll(line.substr(11));
+		throw std::runtime_error("no cmnd_count (statistics=1?)");
+	}
+
+	// Delete the disk (its scsi_device) as hot-unplug does.
+	void remove_disk() const
+	{
+		write_value("/sys/class/scsi_device/" + hctl_ + "/device/delete", "1");
+	}
+
+private:
+	static void unload()
+	{
+		if (access("/sys/module/scsi_debug", F_OK))
+			return;
+		for (int i = 0; i < 100; i++) {
+			if (system("rmmod scsi_debug 2>/dev/null") == 0)
+				return;
+			std::this_thread::sleep_for(milliseconds(50));
+		}
+		ADD_FAILURE() << "rmmod scsi_debug failed: a test left it in use";
+	}
+
+	std::string name_, hctl_, host_, path_;
+};
+
+// The data of the disk @dev of @size bytes and @lbs-byte blocks as
+// sg_get_lba_status (sg3-utils) reports it: deallocated (1) and anchored
+// (2) blocks are holes, anything else data. One command per descriptor
+// from the end of the last one, as scsi_debug returns one at a time.
+ExtentMap sg_lba_status_map(const std::string &dev, int64_t size, int64_t lbs)
+{
+	ExtentMap map;
+	const uint64_t blocks = uint64_t(size / lbs);
+	for (uint64_t lba = 0; lba < blocks;) {
+		// "Completion condition=0", "RTP=0", then one descriptor a
+		// line: "0x<lba> 0x<blocks> <status> <additional status>".
+		std::istringstream text(run_output(
+			"sg_get_lba_status -b -R --lba=" + std::to_string(lba) +
+			" " + dev));
+		std::string line, s_lba, s_num;
+		int status = -1, add = -1;
+		while (std::getline(text, line) && line.rfind("0x", 0) != 0)
+			;
+		std::istringstream out(line);
+		out >> s_lba >> s_num >> status >> add;
+		if (!out)
+			throw std::runtime_error("sg_get_lba_status: no descriptor at " +
+						 std::to_string(lba));
+		uint64_t d_lba = std::stoull(s_lba, nullptr, 0);
+		uint64_t num = std::stoull(s_num, nullptr, 0);
+		if (d_lba > lba || d_lba + num <= lba)
+			throw std::runtime_error("sg_get_lba_status: descriptor " + s_lba +
+						 "+" + s_num + " at " + std::to_string(lba));
+		uint64_t end = std::min(d_lba + num, blocks);
+		if (!(status == 1 || status == 2))
+			map.push_back({int64_t(lba) * lbs, int64_t(end) * lbs});
+		lba = end;
+	}
+	return seekmap::normalize(map);
+}
+
+// A random layout of @n writes and, after every third, a discard, on the
+// disk @fd of @size bytes, in blocks of @lbs, applied to @model alike.
+template <typename Rng>
+void random_layout(int fd, int64_t size, int64_t lbs, int n, Rng &rng,
+		   RamModel &model, uint32_t seed)
+{
+	auto pick = [&](int64_t limit) {
+		return int64_t(rng() % uint64_t(limit / lbs)) * lbs;
+	};
+	for (int i = 0; i < n; i++) {
+		int64_t off = pick(size);
+		int64_t len = std::min(lbs + pick(512 * KiB), size - off);
+		direct_write(fd, off, len, seed);
+		model.write(off, len);
+		if (i % 3 != 2)
+			continue;
+		off = pick(size);
+		len = std::min(lbs + pick(1 * MiB), size - off);
+		discard(fd, off, len);
+		model.discard(off, len);
+	}
+}
+
+// Walk @fd and expect @want, with seeks at and around its boundaries.
+void ExpectDiskMap(int fd, int64_t size, const ExtentMap &want)
+{
+	SCOPED_TRACE("expected " + seekmap::to_string(want));
+	ExpectMap(fd, size, want);
+	for (int64_t off : {int64_t(0), size / 3, size - 1})
+		ExpectSeekAt(fd, size, want, off);
+	for (const Extent &e : want)
+		for (int64_t off : {e.start - 1, e.start, e.end - 1, e.end})
+			if (off >= 0 && off < size)
+				ExpectSeekAt(fd, size, want, off);
+}
+
+// scsi_debug parameters for a disk that unmaps and reads zeros from
+// unmapped blocks (LBPME and LBPRZ), counting its commands.
+std::string lbp_params(int64_t lbs, int size_mb = 64)
+{
+	return "lbpu=1 lbprz=1 delay=0 statistics=1 dev_size_mb=" +
+	       std::to_string(size_mb) + " sector_size=" + std::to_string(lbs);
+}
+
+class Sd : public DeviceTest {};
+class SdRace : public DeviceTest {};
+class SdMap : public DeviceTest, public ::testing::WithParamInterface<int64_t> {};
+
+// Written blocks are data, never-written and unmapped blocks holes, on
+// 512- and 4096-byte blocks; the kernel's map equals what the test did and
+// what sg_get_lba_status reports.
+TEST_P(SdMap, WrittenBlocksAreDataUnmappedBlocksHoles)
+{
+	const int64_t lbs = GetParam();
+	const uint64_t seed = seed_from_env();
+	SCOPED_TRACE("replay: SEEK_TEST_SEED=" + std::to_string(seed));
+	std::mt19937_64 rng(seed);
+	ScsiDebug sd(lbp_params(lbs, 32));
+	UniqueFd wfd = open_or_throw(sd.path(), O_RDWR | O_DIRECT);
+	UniqueFd fd = open_or_throw(sd.path(), O_RDONLY);
+	const int64_t size = size_of(fd.get());
+	ASSERT_EQ(size, 32 * MiB);
+	RamModel model(size, lbs);
+	discard(wfd.get(), 0, size);
+	// A block at each end, then a seeded layout.
+	direct_write(wfd.get(), 0, lbs, uint32_t(seed));
+	model.write(0, lbs);
+	direct_write(wfd.get(), size - lbs, lbs, uint32_t(seed));
+	model.write(size - lbs, lbs);
+	random_layout(wfd.get(), size, lbs, 12, rng, model, uint32_t(seed));
+	const ExtentMap want = model.map(size);
+	ASSERT_GT(want.size(), 3u);
+	ASSERT_EQ(sg_lba_status_map(sd.path(), size, lbs), want)
+		<< "the disk's own GET LBA STATUS disagrees with what was written";
+	ExpectDiskMap(fd.get(), size, want);
+	for (const Extent &e : want)
+		ExpectPattern(fd.get(), e.start, std::min<int64_t>(e.length(), lbs),
+			      uint32_t(seed));
+}
+
+INSTANTIATE_TEST_SUITE_P(BlockSizes, SdMap, ::testing::Values(512, 4096),
+			 [](const auto &info) { return std::to_string(info.param); });
+
+// A partition answers its own range, in its own coordinates.
+TEST_F(Sd, PartitionsAnswerTheirOwnRange)
+{
+	const int64_t lbs = 4096;
+	ScsiDebug sd(lbp_params(lbs));
+	const int64_t size = 64 * MiB;
+	RamModel model(size, lbs);
+	{
+		UniqueFd wfd = open_or_throw(sd.path(), O_RDWR | O_DIRECT);
+		discard(wfd.get(), 0, size);
+	}
+	// The table in block 0 only (dos label); partitions at 1 and 33 MiB
+	// (sfdisk counts in logical blocks).
+	run_or_throw("sfdisk -q " + sd.path(),
+		     "label: dos\nstart=256, size=8192\nstart=8448, size=7680\n");
+	model.write(0, lbs);
+	UniqueFd wfd = open_or_throw(sd.path(), O_RDWR | O_DIRECT);
+	for (int64_t off : {1 * MiB - lbs, 1 * MiB, 20 * MiB + lbs, 33 * MiB - lbs,
+			    40 * MiB, 64 * MiB - lbs}) {
+		direct_write(wfd.get(), off, lbs, 5);
+		model.write(off, lbs);
+	}
+	const ExtentMap disk = model.map(size);
+	ASSERT_EQ(sg_lba_status_map(sd.path(), size, lbs), disk);
+	const std::pair<int64_t, int64_t> parts[] = {{1 * MiB, 33 * MiB},
+						     {33 * MiB, 63 * MiB}};
+	for (int n = 1; n <= 2; n++) {
+		auto [begin, end] = parts[n - 1];
+		std::string path = sd.path() + std::to_string(n);
+		SCOPED_TRACE(path);
+		wait_for_node(path);
+		UniqueFd part = open_or_throw(path, O_RDONLY);
+		ASSERT_EQ(size_of(part.get()), end - begin);
+		// In the partition's coordinates.
+		const ExtentMap want = seekmap::window(disk, begin, end);
+		ExpectDiskMap(part.get(), end - begin, want);
+	}
+}
+
+struct AllDataCase {
+	const char *name;
+	const char *params;
+	bool unmaps;     // discards unmap blocks (sg_get_lba_status shows it)
+	int64_t size;
+};
+
+class SdAllData : public DeviceTest,
+		  public ::testing::WithParamInterface<AllDataCase> {};
+
+// A disk whose unmapped blocks may read anything (LBPRZ clear), a disk
+// without provisioning and a disk of 3 TiB without it are all data. The
+// first unmaps for real: a kernel that ignored LBPRZ would report the
+// unmapped range as a hole (sg_get_lba_status sees it deallocated).
+TEST_P(SdAllData, IsAllData)
+{
+	const AllDataCase &c = GetParam();
+	ScsiDebug sd(std::string(c.params) + " delay=0");
+	UniqueFd fd = open_or_throw(sd.path(), O_RDONLY);
+	const int64_t size = size_of(fd.get());
+	ASSERT_EQ(size, c.size);
+	if (c.unmaps) {
+		UniqueFd wfd = open_or_throw(sd.path(), O_RDWR | O_DIRECT);
+		discard(wfd.get(), 0, size);
+		direct_write(wfd.get(), 1 * MiB, 64 * KiB, 3);
+		ASSERT_EQ(sg_lba_status_map(sd.path(), size, 512),
+			  (ExtentMap{{1 * MiB, 1 * MiB + 64 * KiB}}));
+	}
+	const ExtentMap all = {{0, size}};
+	ExpectMap(fd.get(), size, all);
+	for (int64_t off : {int64_t(0), int64_t(1), size / 2, (int64_t(1) << 41) + 1,
+			    size - 1, size, size + 1, int64_t(-1)})
+		if (off < size + 2)
+			ExpectSeekAt(fd.get(), size, all, off);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+	Configs, SdAllData,
+	::testing::Values(
+		AllDataCase{"UnmapWithoutLbprz", "lbpu=1 lbprz=0 dev_size_mb=16",
+			    true, 16 * MiB},
+		AllDataCase{"NoProvisioning", "lbpu=0 lbpws=0 lbpws10=0 dev_size_mb=16",
+			    false, 16 * MiB},
+		// virtual_gb with provisioning reads past scsi_debug's map.
+		AllDataCase{"Over2TiBWithoutProvisioning",
+			    "lbpu=0 lbpws=0 lbpws10=0 dev_size_mb=8 virtual_gb=3072",
+			    false, 3072 * 1024 * MiB}),
+	[](const auto &info) { return std::string(info.param.name); });
+
+// A device that rejects GET LBA STATUS (ILLEGAL REQUEST, invalid command
+// operation code) is all data from then on, and is not asked again.
+TEST_F(Sd, RejectedGetLbaStatusIsAllDataAndNotAskedAgain)
+{
+	ScsiDebug sd(lbp_params(512));
+	UniqueFd fd = open_or_throw(sd.path(), O_RDONLY);
+	const int64_t size = size_of(fd.get());
+	{
+		UniqueFd wfd = open_or_throw(sd.path(), O_RDWR | O_DIRECT);
+		discard(wfd.get(), 0, size);
+		direct_write(wfd.get(), 4 * MiB, 8 * KiB, 1);
+	}
+	// It answers before the rejection.
+	EXPECT_EQ(seekmap::seek(fd.get(), 0, SEEK_DATA), 4 * MiB);
+	sd.fail_get_lba_status(0x5, 0x20);
+	const int64_t before = sd.commands();
+	seekmap::Walk w = seekmap::walk(fd.get(), size);
+	const int64_t asked = sd.commands() - before;
+	ASSERT_EQ(w.error, "");
+	EXPECT_EQ(w.map, (ExtentMap{{0, size}}));
+	EXPECT_EQ(asked, 1) << "the rejection is asked once";
+	for (int i = 0; i < 20; i++)
+		EXPECT_EQ(seekmap::seek(fd.get(), i * MiB, SEEK_HOLE), size);
+	EXPECT_EQ(sd.commands() - before, asked) << "asked again after a rejection";
+	// Remembered even when the device would answer again.
+	sd.fail_get_lba_status(0, 0);
+	EXPECT_EQ(seekmap::seek(fd.get(), 0, SEEK_DATA), 0);
+}
+
+// A medium error on GET LBA STATUS fails the query with EIO, never a hole;
+// the disk answers again once the command succeeds.
+TEST_F(Sd, MediumErrorFailsWithEio)
+{
+	ScsiDebug sd(lbp_params(512));
+	UniqueFd fd = open_or_throw(sd.path(), O_RDONLY);
+	const int64_t size = size_of(fd.get());
+	{
+		UniqueFd wfd = open_or_throw(sd.path(), O_RDWR | O_DIRECT);
+		discard(wfd.get(), 0, size);
+		direct_write(wfd.get(), 4 * MiB, 8 * KiB, 1);
+	}
+	sd.fail_get_lba_status(0x3, 0x11);
+	for (int64_t off : {int64_t(0), 4 * MiB, 8 * MiB}) {
+		EXPECT_EQ(seekmap::seek(fd.get(), off, SEEK_DATA), -EIO) << off;
+		EXPECT_EQ(seekmap::seek(fd.get(), off, SEEK_HOLE), -EIO) << off;
+	}
+	sd.fail_get_lba_status(0, 0);
+	ExpectMap(fd.get(), size, {{4 * MiB, 4 * MiB + 8 * KiB}});
+}
+
+// scsi_debug returns one descriptor per command: a walk costs at most
+// two commands per lseek() (the extent at the offset, then the next one),
+// not one per block.
+TEST_F(Sd, WalkCostsAtMostTwoCommandsPerQuery)
+{
+	const int64_t lbs = 512;
+	ScsiDebug sd(lbp_params(lbs));
+	UniqueFd fd = open_or_throw(sd.path(), O_RDONLY);
+	const int64_t size = size_of(fd.get());
+	RamModel model(size, lbs);
+	{
+		UniqueFd wfd = open_or_throw(sd.path(), O_RDWR | O_DIRECT);
+		discard(wfd.get(), 0, size);
+		for (int64_t off = 1 * MiB; off < size; off += 3 * MiB) {
+			direct_write(wfd.get(), off, 1 * MiB, 7);
+			model.write(off, 1 * MiB);
+		}
+	}
+	const int64_t before = sd.commands();
+	seekmap::Walk w = seekmap::walk(fd.get(), size);
+	const int64_t cmds = sd.commands() - before;
+	ASSERT_EQ(w.error, "");
+	EXPECT_EQ(w.map, model.map(size));
+	std::cout << "[   COST   ] " << w.map.size() << " extents, " << w.calls
+		  << " lseek calls, " << cmds << " GET LBA STATUS" << std::endl;
+	EXPECT_LE(cmds, int64_t(2 * w.calls));
+	EXPECT_GE(cmds, int64_t(w.map.size()));
+}
+
+// Deleting the disk (hot-unplug) while a walker holds it open: every
+// answer is right, all data, or an error (EIO, ENXIO), never a wrong hole,
+// and nothing waits: the queue is frozen and then dying, and the query
+// does not wait for it.
+TEST_F(SdRace, DeleteWhileAWalkerHoldsItOpen)
+{
+	const int64_t lbs = 512;
+	ScsiDebug sd(lbp_params(lbs));
+	const int64_t size = 64 * MiB;
+	RamModel model(size, lbs);
+	{
+		UniqueFd wfd = open_or_throw(sd.path(), O_RDWR | O_DIRECT);
+		discard(wfd.get(), 0, size);
+		for (int64_t off = 0; off < size; off += 1 * MiB + 512) {
+			direct_write(wfd.get(), off, 1536, 2);
+			model.write(off, 1536);
+		}
+	}
+	const ExtentMap want = model.map(size);
+	UniqueFd fd = open_or_throw(sd.path(), O_RDONLY);
+	std::atomic<int> right{0}, alldata{0}, failed{0}, wrong{0};
+	std::atomic<bool> stop{false};
+	std::future<void> walker = std::async(std::launch::async, [&] {
+		for (int64_t i = 0; !stop; i++) {
+			int64_t off = i * 7919 % (size / 512) * 512;
+			int whence = i % 2 ? SEEK_HOLE : SEEK_DATA;
+			int64_t got = seekmap::seek(fd.get(), off, whence);
+			if (got == seekmap::expected_seek(want, size, off, whence))
+				right++;
+			else if (got == -EIO || got == -ENXIO)
+				failed++;
+			else if (got == (whence == SEEK_DATA ? off : size))
+				alldata++;
+			else
+				wrong++;
+		}
+	});
+	ScopeExit stop_walker([&] { stop = true; });
+	std::this_thread::sleep_for(milliseconds(500));
+	sd.remove_disk();
+	for (int i = 0; i < 100 && failed < 20; i++)
+		std::this_thread::sleep_for(milliseconds(50));
+	stop_walker.run();
+	ASSERT_TRUE(AnswersWithin(walker, "queries during the delete"));
+	std::cout << "[   RACE   ] delete: " << right << " right, " << alldata
+		  << " all data, " << failed << " EIO/ENXIO, " << wrong << " wrong"
+		  << std::endl;
+	EXPECT_EQ(wrong, 0);
+	EXPECT_GT(right, 0) << "the delete came before any query";
+	EXPECT_GT(failed + alldata, 0) << "no query saw the disk go";
+}
+
+} // namespace
+} // namespace seektest
