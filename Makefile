@@ -164,7 +164,8 @@ SERIES_BUILDS ?= 1
 bench: deps coreutils
 	$(MAKE) PLAIN=1 kernel tests
 	@harness/bench-slice-meta $(BUILD)/bench-slice-meta.img
-	@$(PLAINVM) 'BENCH_SLICE_META=$(BUILD)/bench-slice-meta.img harness/bench'
+	@$(PLAINVM) 'BENCH_SLICE_META=$(BUILD)/bench-slice-meta.img \
+		SCSI_DEBUG_KO=$(BUILD)/obj-plain/drivers/scsi/scsi_debug.ko harness/bench'
 	@VM_MEM=$${VM_MEM:-8G} $(PLAINVM) \
 		'harness/bench-copy $(SEEKMAP) $(HOLECOPY) $(BENCH_COPY)'
 

@@ -317,6 +317,8 @@ struct AllDataCase {
 	int64_t size;
 };
 
+void PrintTo(const AllDataCase &c, std::ostream *os) { *os << c.name; }
+
 class SdAllData : public DeviceTest,
 		  public ::testing::WithParamInterface<AllDataCase> {};
 
