@@ -103,10 +103,10 @@ public:
 	const std::string &path() const { return path_; }
 	const std::string &name() const { return name_; }
 
-	// Make every GET LBA STATUS fail with @sense_key/@asc (CHECK
+	// Make every GET LBA STATUS fail with @sense_key/@asc/@ascq (CHECK
 	// CONDITION), or stop that (@sense_key 0). READ CAPACITY(16) shares
 	// the opcode: only after the probe.
-	void fail_get_lba_status(int sense_key, int asc) const
+	void fail_get_lba_status(int sense_key, int asc, int ascq = 0) const
 	{
 		std::string file = "/sys/kernel/debug/scsi_debug/" + hctl_ + "/error";
 		if (!sense_key) {
@@ -115,7 +115,7 @@ public:
 		}
 		std::ostringstream rule;
 		rule << "2 1 0x9e 0 0 0x2 0x" << std::hex << sense_key << " 0x"
-		     << asc << " 0";
+		     << asc << " 0x" << ascq;
 		write_value(file, rule.str());
 	}
 
@@ -128,6 +128,14 @@ public:
 			if (line.rfind("cmnd_count=", 0) == 0)
 				return std::stoll(line.substr(11));
 		throw std::runtime_error("no cmnd_count (statistics=1?)");
+	}
+
+	// Set the scsi_device's state ("offline", "running").
+	void set_state(const std::string &state) const
+	{
+		// The kernel wants the newline.
+		write_value("/sys/class/scsi_device/" + hctl_ + "/device/state",
+			    state + "\n");
 	}
 
 	// Delete the disk (its scsi_device) as hot-unplug does.
@@ -388,6 +396,61 @@ TEST_F(Sd, RejectedGetLbaStatusIsAllDataAndNotAskedAgain)
 	// Remembered even when the device would answer again.
 	sd.fail_get_lba_status(0, 0);
 	EXPECT_EQ(seekmap::seek(fd.get(), 0, SEEK_DATA), 0);
+}
+
+// An error that says nothing of the data (not ready, an LBA out of range,
+// an invalid field with a qualifier) is data for that query only: the disk
+// answers again once the command succeeds.
+TEST_F(Sd, OtherErrorsAreDataAndNotRemembered)
+{
+	ScsiDebug sd(lbp_params(512));
+	UniqueFd fd = open_or_throw(sd.path(), O_RDONLY);
+	const int64_t size = size_of(fd.get());
+	{
+		UniqueFd wfd = open_or_throw(sd.path(), O_RDWR | O_DIRECT);
+		discard(wfd.get(), 0, size);
+		direct_write(wfd.get(), 4 * MiB, 8 * KiB, 1);
+	}
+	const ExtentMap want = {{4 * MiB, 4 * MiB + 8 * KiB}};
+	struct {
+		int key, asc, ascq;
+	} errors[] = {{0x2, 0x04, 0x0a}, {0x5, 0x21, 0}, {0x5, 0x24, 0x01}};
+	for (auto e : errors) {
+		SCOPED_TRACE("sense " + std::to_string(e.key) + "/" +
+			     std::to_string(e.asc) + "/" + std::to_string(e.ascq));
+		sd.fail_get_lba_status(e.key, e.asc, e.ascq);
+		for (int64_t off : {int64_t(0), 4 * MiB, 8 * MiB}) {
+			EXPECT_EQ(seekmap::seek(fd.get(), off, SEEK_DATA), off);
+			EXPECT_EQ(seekmap::seek(fd.get(), off, SEEK_HOLE), size);
+		}
+		sd.fail_get_lba_status(0, 0);
+		ExpectMap(fd.get(), size, want);
+	}
+}
+
+// An offline device is data at once (its queue would fail the command),
+// and answers again when it runs.
+TEST_F(Sd, OfflineDeviceIsDataUntilItRunsAgain)
+{
+	ScsiDebug sd(lbp_params(512));
+	UniqueFd fd = open_or_throw(sd.path(), O_RDONLY);
+	const int64_t size = size_of(fd.get());
+	{
+		UniqueFd wfd = open_or_throw(sd.path(), O_RDWR | O_DIRECT);
+		discard(wfd.get(), 0, size);
+		direct_write(wfd.get(), 4 * MiB, 8 * KiB, 1);
+	}
+	sd.set_state("offline");
+	ScopeExit online([&] { sd.set_state("running"); });
+	auto walk = std::async(std::launch::async, [&] {
+		return seekmap::walk(fd.get(), size);
+	});
+	ASSERT_TRUE(AnswersWithin(walk, "a walk of an offline disk"));
+	seekmap::Walk w = walk.get();
+	EXPECT_EQ(w.error, "");
+	EXPECT_EQ(w.map, (ExtentMap{{0, size}}));
+	online.run();
+	ExpectMap(fd.get(), size, {{4 * MiB, 4 * MiB + 8 * KiB}});
 }
 
 // A medium error on GET LBA STATUS fails the query with EIO, never a hole;

@@ -1684,6 +1684,7 @@ static void set_media_not_present(struct scsi_disk *sdkp)
 	if (sdkp->device->removable) {
 		sdkp->media_present = 0;
 		sdkp->capacity = 0;
+		WRITE_ONCE(sdkp->lba_status, false);
 	}
 }
 
@@ -2147,6 +2148,7 @@ static void scsi_disk_free_disk(struct gendisk *disk)
 /* GET LBA STATUS parameter data: an 8-byte header, 255 descriptors. */
 #define SD_LBA_STATUS_LEN	4088
 #define SD_LBA_STATUS_DESC_LEN	16
+#define SD_LBA_STATUS_RETRIES	1
 
 /* Provisioning status of an LBA status descriptor (SBC-4). */
 #define SD_LBA_DEALLOCATED	0x1
@@ -2165,10 +2167,17 @@ static loff_t sd_seek_data_at(loff_t offset, loff_t end, u64 lba,
 }
 
 /*
- * One GET LBA STATUS from @lba into @buf.  It does not wait for a frozen,
- * quiesced or runtime-suspended queue (BLK_MQ_REQ_NOWAIT: -EAGAIN instead).
- * Returns the number of descriptors, 0 when the device answered without
- * any or did not accept the query here (treat as data), or -EIO.
+ * One GET LBA STATUS from @lba into @buf, without waiting for the device to
+ * become available: a frozen or runtime-suspended queue, or one without a
+ * free tag (BLK_MQ_REQ_NOWAIT), a device that is not running, a quiesced
+ * queue and a host in error recovery are left alone.  They are checked
+ * before the command, so a device that blocks right after the check can
+ * still hold the query until it is unblocked or fails.
+ *
+ * Returns the number of descriptors; 0 when the device gave no answer that
+ * may be used (the range is then data): not available, not ready, the
+ * command rejected or the LBA out of range; or -EIO on a transport,
+ * medium or hardware error.
  */
 static int sd_get_lba_status(struct scsi_disk *sdkp, u64 lba, u8 *buf)
 {
@@ -2191,6 +2200,7 @@ static int sd_get_lba_status(struct scsi_disk *sdkp, u64 lba, u8 *buf)
 	const struct scsi_exec_args exec_args = {
 		.sshdr = &sshdr,
 		.req_flags = BLK_MQ_REQ_NOWAIT,
+		.scmd_flags = SCMD_FAIL_IF_RECOVERING,
 		.resid = &resid,
 		.failures = &failures,
 	};
@@ -2198,29 +2208,47 @@ static int sd_get_lba_status(struct scsi_disk *sdkp, u64 lba, u8 *buf)
 	unsigned int len;
 	int res;
 
+	if (READ_ONCE(sdp->sdev_state) != SDEV_RUNNING ||
+	    scsi_host_in_recovery(sdp->host) ||
+	    blk_queue_quiesced(sdp->request_queue))
+		return 0;
+
 	/* Report type 0 (byte 14): every status. */
 	put_unaligned_be64(lba, &cdb[2]);
 	put_unaligned_be32(SD_LBA_STATUS_LEN, &cdb[10]);
+	/* Nothing of an earlier answer may pass for this one. */
+	memset(buf, 0, SD_LBA_STATUS_LEN);
 	res = scsi_execute_cmd(sdp, cdb, REQ_OP_DRV_IN, buf, SD_LBA_STATUS_LEN,
-			       SD_TIMEOUT, sdkp->max_retries, &exec_args);
+			       SD_TIMEOUT, SD_LBA_STATUS_RETRIES, &exec_args);
 	if (res == -EAGAIN)
 		return 0;
 	if (res < 0)
-		return -EIO;
-	if (res) {
-		if (!scsi_sense_valid(&sshdr) ||
-		    sshdr.sense_key != ILLEGAL_REQUEST)
+		return res;
+	if (host_byte(res) != DID_OK)
+		return scsi_host_in_recovery(sdp->host) ? 0 : -EIO;
+	if (res && scsi_sense_valid(&sshdr)) {
+		switch (sshdr.sense_key) {
+		case MEDIUM_ERROR:
+		case HARDWARE_ERROR:
+		case ABORTED_COMMAND:
 			return -EIO;
-		if (sshdr.asc == 0x20 || sshdr.asc == 0x24) {
-			/* Invalid command or field: never ask again. */
-			if (!READ_ONCE(sdkp->lba_status_rejected))
-				sd_printk(KERN_NOTICE, sdkp,
-					  "GET LBA STATUS rejected, reporting all data\n");
-			WRITE_ONCE(sdkp->lba_status_rejected, true);
+		case ILLEGAL_REQUEST:
+			/* Invalid command operation code or field in CDB. */
+			if ((sshdr.asc == 0x20 || sshdr.asc == 0x24) &&
+			    !sshdr.ascq) {
+				if (!READ_ONCE(sdkp->lba_status_rejected))
+					sd_printk(KERN_NOTICE, sdkp,
+						  "GET LBA STATUS rejected, reporting all data\n");
+				WRITE_ONCE(sdkp->lba_status_rejected, true);
+			}
+			return 0;
+		default:
+			/* Not ready, recovered, reservation conflict... */
+			return 0;
 		}
-		/* Including 0x21: the LBA is out of range, the disk shrank. */
-		return 0;
 	}
+	if (res)
+		return 0;
 
 	/*
 	 * PARAMETER DATA LENGTH is n - 3 since SBC-3 r25 and n - 7 before:
@@ -2228,8 +2256,13 @@ static int sd_get_lba_status(struct scsi_disk *sdkp, u64 lba, u8 *buf)
 	 */
 	len = min_t(u64, SD_LBA_STATUS_LEN - clamp(resid, 0, SD_LBA_STATUS_LEN),
 		    (u64)get_unaligned_be32(buf) + 8);
-	if (len < 8)
+	if (len < 8 + SD_LBA_STATUS_DESC_LEN) {
+		if (__ratelimit(&sd_lba_status_rs))
+			sd_printk(KERN_WARNING, sdkp,
+				  "GET LBA STATUS returned no descriptor at %llu, reporting data\n",
+				  lba);
 		return 0;
+	}
 	return (len - 8) / SD_LBA_STATUS_DESC_LEN;
 }
 
@@ -2237,13 +2270,14 @@ static int sd_get_lba_status(struct scsi_disk *sdkp, u64 lba, u8 *buf)
  * A disk that reports LBPME and LBPRZ in READ CAPACITY(16) reads zeros from
  * its unmapped (deallocated or anchored) blocks: those are holes, and GET
  * LBA STATUS tells them from mapped ones.  Every other status, a descriptor
- * with additional status, and any block the device leaves unanswered are
- * data.  One command answers for as many extents as it returns
- * descriptors.  The descriptors must start at the LBA asked for (or contain
- * it) and continue without gap or overlap; a device that does otherwise is
- * data from there on, with a warning.  A device that rejects the command is
- * all data for the life of the scsi_disk, without asking again.  Transport
- * and medium errors give -EIO.
+ * with additional status or reserved bits, and any block the device leaves
+ * unanswered are data.  One command answers for as many extents as it
+ * returns descriptors.  The first descriptor must start at the LBA asked
+ * for (or contain it), and each next one where the previous one ended; a
+ * device that does otherwise is data from there on, with a warning.  A
+ * device that rejects the command is all data for the life of the
+ * scsi_disk, without being asked again.  Transport, medium and hardware
+ * errors give -EIO.
  */
 static loff_t sd_seek_hole_data(struct gendisk *disk, loff_t offset,
 				loff_t end, int whence)
@@ -2258,6 +2292,7 @@ static loff_t sd_seek_hole_data(struct gendisk *disk, loff_t offset,
 
 	if (!READ_ONCE(sdkp->lba_status) ||
 	    READ_ONCE(sdkp->lba_status_rejected) ||
+	    !READ_ONCE(sdkp->media_present) ||
 	    !is_power_of_2(sector_size) || sector_size < SECTOR_SIZE)
 		return sd_seek_data_at(offset, end, 0, 0, whence);
 	shift = ilog2(sector_size);
@@ -2269,7 +2304,6 @@ static loff_t sd_seek_hole_data(struct gendisk *disk, loff_t offset,
 		return -ENOMEM;
 
 	while (lba < lba_end) {
-		bool progress = false;
 		int i, nr;
 
 		nr = sd_get_lba_status(sdkp, lba, buf);
@@ -2277,42 +2311,41 @@ static loff_t sd_seek_hole_data(struct gendisk *disk, loff_t offset,
 			ret = nr;
 			goto out;
 		}
+		if (!nr)
+			break;
 		for (i = 0; i < nr && lba < lba_end; i++) {
 			u8 *desc = buf + 8 + i * SD_LBA_STATUS_DESC_LEN;
 			u64 start = get_unaligned_be64(desc);
 			u32 blocks = get_unaligned_be32(desc + 8);
-			u8 status = desc[12] & 0x7f;
 			bool hole;
 
-			if (!blocks || start > lba || start + blocks <= lba ||
-			    start + blocks < start) {
+			if (!blocks || (i ? start != lba : start > lba) ||
+			    start + blocks <= lba || start + blocks < start) {
 				if (__ratelimit(&sd_lba_status_rs))
 					sd_printk(KERN_WARNING, sdkp,
 						  "GET LBA STATUS: descriptor %llu+%u out of sequence at %llu, reporting data\n",
 						  start, blocks, lba);
-				ret = sd_seek_data_at(offset, end, lba, shift,
-						      whence);
-				goto out;
+				goto data;
 			}
-			hole = (status == SD_LBA_DEALLOCATED ||
-				status == SD_LBA_ANCHORED) && !desc[13];
+			hole = (desc[12] == SD_LBA_DEALLOCATED ||
+				desc[12] == SD_LBA_ANCHORED) && !desc[13];
 			if (hole == want_hole) {
 				ret = max_t(loff_t, offset, lba << shift);
 				goto out;
 			}
 			lba = start + blocks;
-			progress = true;
 		}
-		if (!progress)
-			break;
 		if (fatal_signal_pending(current)) {
 			ret = -EINTR;
 			goto out;
 		}
-		cond_resched();
 	}
-	ret = lba < lba_end ? sd_seek_data_at(offset, end, lba, shift, whence) :
-			      end;
+	if (lba >= lba_end) {
+		ret = end;
+		goto out;
+	}
+data:
+	ret = sd_seek_data_at(offset, end, lba, shift, whence);
 out:
 	kfree(buf);
 	return ret;
@@ -3004,7 +3037,7 @@ sd_read_capacity(struct scsi_disk *sdkp, struct queue_limits *lim,
 	struct scsi_device *sdp = sdkp->device;
 
 	/* Only a READ CAPACITY(16) of this revalidation counts. */
-	sdkp->rc16_lbprz = 0;
+	sdkp->rc16_lbprz = false;
 	if (sd_try_rc16_first(sdp)) {
 		sector_size = read_capacity_16(sdkp, sdp, lim, buffer);
 		if (sector_size == -EOVERFLOW)
@@ -3893,6 +3926,9 @@ static int sd_revalidate_disk(struct gendisk *disk)
 	SCSI_LOG_HLQUEUE(3, sd_printk(KERN_INFO, sdkp,
 				      "sd_revalidate_disk\n"));
 
+	/* All data until this revalidation has read the capacity again. */
+	WRITE_ONCE(sdkp->lba_status, false);
+
 	/*
 	 * If the device is offline, don't try and read capacity or any
 	 * of the other niceties.
@@ -3960,10 +3996,15 @@ static int sd_revalidate_disk(struct gendisk *disk)
 	/*
 	 * Unmapped blocks read back as zeros: GET LBA STATUS tells the holes
 	 * (sd_seek_hole_data()).  Recomputed by each revalidation, so that a
-	 * device that stops reporting LBPRZ is all data again.
+	 * device that stops reporting LBPRZ is all data again.  A device that
+	 * lists its commands must list this one; SBC requires it of every
+	 * device with LBPME, so one that does not list them is asked.
 	 */
 	WRITE_ONCE(sdkp->lba_status, sdkp->media_present && sdkp->rc16_lbprz &&
-		   sdp->type != TYPE_ZBC && sdp->host->max_cmd_len >= 16);
+		   sdp->type != TYPE_ZBC && sdp->host->max_cmd_len >= 16 &&
+		   scsi_report_opcode(sdp, buffer, SD_BUF_SIZE,
+				      SERVICE_ACTION_IN_16,
+				      SAI_GET_LBA_STATUS) != 0);
 
 	/*
 	 * We now have all cache related info, determine how we deal

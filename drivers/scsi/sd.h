@@ -141,6 +141,7 @@ struct scsi_disk {
 	 */
 	bool		lba_status;	/* LBPME and LBPRZ in the last RC16 */
 	bool		lba_status_rejected; /* device rejected the command */
+	bool		rc16_lbprz;	/* both in this revalidation's RC16 */
 	unsigned	ATO : 1;	/* state of disk ATO bit */
 	unsigned	cache_override : 1; /* temp override of WCE,RCD */
 	unsigned	WCE : 1;	/* state of disk WCE bit */
@@ -149,7 +150,6 @@ struct scsi_disk {
 	unsigned	first_scan : 1;
 	unsigned	lbpme : 1;
 	unsigned	lbprz : 1;
-	unsigned	rc16_lbprz : 1;	/* this revalidation's RC16 had both */
 	unsigned	lbpu : 1;
 	unsigned	lbpws : 1;
 	unsigned	lbpws10 : 1;

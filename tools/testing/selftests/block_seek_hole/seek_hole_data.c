@@ -1676,7 +1676,8 @@ FIXTURE_SETUP(ramdisk)
 		if (!access("/sys/module/scsi_debug", F_OK))
 			SKIP(return, "scsi_debug is already loaded");
 		if (sdebug_load())
-			SKIP(return, "cannot load scsi_debug (CONFIG_SCSI_DEBUG=m, or SCSI_DEBUG_KO=file)");
+			SKIP(return, "cannot load scsi_debug (%s)",
+			     "CONFIG_SCSI_DEBUG=m, or SCSI_DEBUG_KO=file");
 		self->r.sdebug = true;
 	} else if (access(ZRAM_CTL, F_OK)) {
 		SKIP(return, "no %s (CONFIG_ZRAM)", ZRAM_CTL);
