@@ -106,6 +106,38 @@ void discard(int fd, int64_t off, int64_t len)
 			   std::to_string(len));
 }
 
+void ExpectMapAndSeeks(int fd, int64_t size, const ExtentMap &want)
+{
+	SCOPED_TRACE("expected " + seekmap::to_string(want));
+	ExpectMap(fd, size, want);
+	for (int64_t off : {int64_t(0), size / 3, size - 1})
+		ExpectSeekAt(fd, size, want, off);
+	for (const Extent &e : want)
+		for (int64_t off : {e.start - 1, e.start, e.end - 1, e.end})
+			if (off >= 0 && off < size)
+				ExpectSeekAt(fd, size, want, off);
+}
+
+void query_until(int fd, int64_t size, const ExtentMap &want,
+		 const std::atomic<bool> &stop, GoneTally &t,
+		 const std::vector<int> &errs)
+{
+	for (int64_t i = 0; !stop; i++) {
+		int64_t off = i * 7919 % (size / 512) * 512;
+		int whence = i % 2 ? SEEK_HOLE : SEEK_DATA;
+		int64_t got = seekmap::seek(fd, off, whence);
+		if (got == seekmap::expected_seek(want, size, off, whence))
+			t.right++;
+		else if (got < 0 &&
+			 std::find(errs.begin(), errs.end(), -got) != errs.end())
+			t.failed++;
+		else if (got == (whence == SEEK_DATA ? off : size))
+			t.all_data++;
+		else
+			t.wrong++;
+	}
+}
+
 ZramDevice::ZramDevice(int64_t size, const std::string &backing)
 {
 	const std::string ctl = "/sys/class/zram-control/hot_add";

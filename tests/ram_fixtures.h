@@ -5,6 +5,8 @@
 // destruction. The ground truth of their maps is RamModel (expected.h).
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -29,6 +31,51 @@ void ExpectPattern(int fd, int64_t off, int64_t len, uint32_t seed);
 
 // BLKDISCARD [@off, @off + @len) of @fd.
 void discard(int fd, int64_t off, int64_t len);
+
+// A random layout on a disk of @size bytes, in multiples of @align: @n
+// writes of up to @max_len (plus @align), and after every third a discard
+// of up to 2 * @max_len, applied to the disk @fd (O_DIRECT) and to @model
+// alike.
+template <typename Rng>
+void random_layout(int fd, int64_t size, int64_t align, int64_t max_len,
+		   int n, Rng &rng, RamModel &model, uint32_t seed)
+{
+	auto pick = [&](int64_t limit) {
+		return int64_t(rng() % uint64_t(limit / align)) * align;
+	};
+	for (int i = 0; i < n; i++) {
+		int64_t off = pick(size);
+		int64_t len = std::min(align + pick(max_len), size - off);
+		direct_write(fd, off, len, seed);
+		model.write(off, len);
+		if (i % 3 != 2)
+			continue;
+		off = pick(size);
+		len = std::min(align + pick(2 * max_len), size - off);
+		discard(fd, off, len);
+		model.discard(off, len);
+	}
+}
+
+// Walk @fd (of @size bytes) and expect @want, reading holes back; then
+// SEEK_DATA and SEEK_HOLE at its start, a third, its last byte, and at and
+// around every extent boundary.
+void ExpectMapAndSeeks(int fd, int64_t size, const ExtentMap &want);
+
+// What a walker saw of a device of @size bytes going away under it:
+// answers that match its map, that say all data (allowed: a driver that no
+// longer knows), that fail with an errno allowed by the test, and wrong
+// ones.
+struct GoneTally {
+	std::atomic<int> right{0}, all_data{0}, failed{0}, wrong{0};
+};
+
+// Query @fd (size @size, map @want) with SEEK_DATA and SEEK_HOLE at spread
+// offsets until @stop, counting the answers in @t; an answer of -errno
+// for an errno in @errs counts as failed.
+void query_until(int fd, int64_t size, const ExtentMap &want,
+		 const std::atomic<bool> &stop, GoneTally &t,
+		 const std::vector<int> &errs);
 
 // A zram device from /sys/class/zram-control/hot_add, of @size bytes,
 // removed (hot_remove) on destruction. With @backing, a block device

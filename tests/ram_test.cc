@@ -39,44 +39,6 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-// A random layout on a RAM disk of @size bytes, in multiples of @align:
-// @n writes of up to @max_len, and discards of up to 2 * @max_len between
-// them, applied to the disk @fd and to @model alike.
-template <typename Rng>
-void random_layout(int fd, int64_t size, int64_t align, int64_t max_len,
-		   int n, Rng &rng, RamModel &model, uint32_t seed)
-{
-	auto pick = [&](int64_t limit) {
-		return int64_t(rng() % uint64_t(limit / align)) * align;
-	};
-	for (int i = 0; i < n; i++) {
-		int64_t off = pick(size);
-		int64_t len = std::min(align + pick(max_len), size - off);
-		direct_write(fd, off, len, seed);
-		model.write(off, len);
-		if (i % 3 != 2)
-			continue;
-		off = pick(size);
-		len = std::min(align + pick(2 * max_len), size - off);
-		discard(fd, off, len);
-		model.discard(off, len);
-	}
-}
-
-// Walk @fd and expect @model's map, reading holes back.
-void ExpectModel(int fd, int64_t size, const RamModel &model)
-{
-	SCOPED_TRACE("expected " + seekmap::to_string(model.map(size)));
-	ExpectMap(fd, size, model.map(size));
-	const ExtentMap map = model.map(size);
-	for (int64_t off : {int64_t(0), size / 3, size - 1})
-		ExpectSeekAt(fd, size, map, off);
-	for (const Extent &e : map)
-		for (int64_t off : {e.start - 1, e.start, e.end - 1, e.end})
-			if (off >= 0 && off < size)
-				ExpectSeekAt(fd, size, map, off);
-}
-
 // ---- brd ---------------------------------------------------------------
 
 // /dev/ram0 and /dev/ram1 (CONFIG_BLK_DEV_RAM=y, 64 MiB each), emptied
@@ -122,14 +84,14 @@ TEST_F(BrdMap, WrittenPagesAreDataUnwrittenAndDiscardedPagesHoles)
 	ASSERT_EQ(size_, 64 * MiB);
 	RamModel model(size_, 4 * KiB);
 	ASSERT_EQ(brd_pages(), 0) << "a discard of the whole disk left pages";
-	ExpectModel(rfd_.get(), size_, model);
+	ExpectMapAndSeeks(rfd_.get(), size_, model.map(size_));
 
 	// Sector-aligned writes and discards: a write makes the pages it
 	// touches data, a discard frees only pages it covers whole.
 	random_layout(fd_.get(), size_, 512, 256 * KiB, 60, rng, model,
 		      uint32_t(seed));
 	ASSERT_GT(model.units(), 0);
-	ExpectModel(rfd_.get(), size_, model);
+	ExpectMapAndSeeks(rfd_.get(), size_, model.map(size_));
 	EXPECT_EQ(brd_pages(), model.units()) << "brd's page count";
 
 	// Data at both ends of the disk.
@@ -137,7 +99,7 @@ TEST_F(BrdMap, WrittenPagesAreDataUnwrittenAndDiscardedPagesHoles)
 	direct_write(fd_.get(), size_ - 512, 512, 7);
 	model.write(0, 512);
 	model.write(size_ - 512, 512);
-	ExpectModel(rfd_.get(), size_, model);
+	ExpectMapAndSeeks(rfd_.get(), size_, model.map(size_));
 	ExpectPattern(fd_.get(), size_ - 512, 512, 7);
 	EXPECT_EQ(brd_pages(), model.units());
 }
@@ -241,7 +203,7 @@ TEST_F(ZramMap, UnwrittenDiscardedAndZeroPagesAreHoles)
 	ASSERT_EQ(size_of(fd.get()), size);
 	RamModel model(size, page);
 	RamModel zeros(size, page); // pages stored as same-filled zeros
-	ExpectModel(rfd.get(), size, model);
+	ExpectMapAndSeeks(rfd.get(), size, model.map(size));
 
 	// Patterned (incompressible: huge) pages, compressible pages of one
 	// byte repeated (same-filled: 0xab is data, 0 a hole), and discards.
@@ -281,7 +243,7 @@ TEST_F(ZramMap, UnwrittenDiscardedAndZeroPagesAreHoles)
 	}
 	ASSERT_GT(model.units(), 0);
 	ASSERT_GT(zeros.units(), 0) << "the layout must store zero pages";
-	ExpectModel(rfd.get(), size, model);
+	ExpectMapAndSeeks(rfd.get(), size, model.map(size));
 	// mm_stat: orig_data_size (field 0) counts every stored page, the
 	// zero pages too; same_pages (field 5) the same-filled ones.
 	EXPECT_EQ(zram.mm_stat(0) / page, model.units() + zeros.units())
@@ -308,7 +270,7 @@ TEST_F(ZramMap, WrittenBackPagesAreData)
 		direct_write(fd.get(), off, 8 * KiB, 11);
 		model.write(off, 8 * KiB);
 	}
-	ExpectModel(rfd.get(), size, model);
+	ExpectMapAndSeeks(rfd.get(), size, model.map(size));
 	write_value(zram.sysfs("idle"), "all");
 	write_value(zram.sysfs("writeback"), "idle");
 	std::istringstream bd(read_value(zram.sysfs("bd_stat")));
@@ -316,7 +278,7 @@ TEST_F(ZramMap, WrittenBackPagesAreData)
 	bd >> on_backing;
 	ASSERT_EQ(on_backing, model.units())
 		<< "pages written back (bd_stat): not every page went";
-	ExpectModel(rfd.get(), size, model);
+	ExpectMapAndSeeks(rfd.get(), size, model.map(size));
 	for (const Extent &e : model.map(size))
 		ExpectPattern(fd.get(), e.start, e.end - e.start, 11);
 }
@@ -421,11 +383,11 @@ TEST_P(NullBlkCache, WrittenBlocksAreDataUnwrittenAndDiscardedHoles)
 	UniqueFd rfd = open_or_throw(nb.path(), O_RDONLY);
 	ASSERT_EQ(size_of(fd.get()), size);
 	RamModel model(size, bs);
-	ExpectModel(rfd.get(), size, model);
+	ExpectMapAndSeeks(rfd.get(), size, model.map(size));
 	random_layout(fd.get(), size, bs, 96 * KiB, 60, rng, model,
 		      uint32_t(seed));
 	ASSERT_GT(model.units(), 0);
-	ExpectModel(rfd.get(), size, model);
+	ExpectMapAndSeeks(rfd.get(), size, model.map(size));
 	for (const Extent &e : model.map(size))
 		ExpectPattern(fd.get(), e.start, e.end - e.start, uint32_t(seed));
 }
@@ -483,39 +445,27 @@ TEST_F(NullBlkMap, PowerOffWhileAWalkerHoldsItOpen)
 	const ExtentMap want = model.map(size);
 	for (int round = 0; round < 3; round++) {
 		UniqueFd fd = open_or_throw(nb.path(), O_RDONLY);
-		std::atomic<int> right{0}, stale{0}, gone{0}, wrong{0};
+		GoneTally t;
 		std::atomic<bool> stop{false};
+		// ENXIO: the disk is gone. All data: block core saw the size
+		// before the power-off and the driver not, which is allowed.
 		std::future<void> walker = std::async(std::launch::async, [&] {
-			for (int64_t i = 0; !stop; i++) {
-				int64_t off = i * 7919 % (size / 512) * 512;
-				int whence = i % 2 ? SEEK_HOLE : SEEK_DATA;
-				int64_t got = seekmap::seek(fd.get(), off, whence);
-				if (got == seekmap::expected_seek(want, size, off, whence))
-					right++;
-				else if (got == -ENXIO)
-					gone++;
-				// Block core saw the size before the power-off
-				// and the driver not: all data, which is allowed.
-				else if (got == (whence == SEEK_DATA ? off : size))
-					stale++;
-				else
-					wrong++;
-			}
+			query_until(fd.get(), size, want, stop, t, {ENXIO});
 		});
 		ScopeExit stop_walker([&] { stop = true; });
 		std::this_thread::sleep_for(milliseconds(200 + 300 * round));
 		nb.power(false);
 		// Let the walker see the disk gone for a while.
-		for (int i = 0; i < 100 && gone < 20; i++)
+		for (int i = 0; i < 100 && t.failed < 20; i++)
 			std::this_thread::sleep_for(milliseconds(50));
 		stop_walker.run();
 		ASSERT_TRUE(AnswersWithin(walker, "queries during power-off"));
-		std::cout << "[   RACE   ] power-off " << round << ": " << right
-			  << " right, " << stale << " all data, " << gone
-			  << " ENXIO, " << wrong << " wrong" << std::endl;
-		EXPECT_EQ(wrong, 0);
-		EXPECT_GT(right, 0) << "the power-off came before any query";
-		EXPECT_GT(gone, 0) << "no query saw the disk gone";
+		std::cout << "[   RACE   ] power-off " << round << ": " << t.right
+			  << " right, " << t.all_data << " all data, " << t.failed
+			  << " ENXIO, " << t.wrong << " wrong" << std::endl;
+		EXPECT_EQ(t.wrong, 0);
+		EXPECT_GT(t.right, 0) << "the power-off came before any query";
+		EXPECT_GT(t.failed, 0) << "no query saw the disk gone";
 		fd.reset();
 		nb.power(true);
 		UniqueFd again = open_or_throw(nb.path(), O_RDONLY);

@@ -196,42 +196,6 @@ ExtentMap sg_lba_status_map(const std::string &dev, int64_t size, int64_t lbs)
 	return seekmap::normalize(map);
 }
 
-// A random layout of @n writes and, after every third, a discard, on the
-// disk @fd of @size bytes, in blocks of @lbs, applied to @model alike.
-template <typename Rng>
-void random_layout(int fd, int64_t size, int64_t lbs, int n, Rng &rng,
-		   RamModel &model, uint32_t seed)
-{
-	auto pick = [&](int64_t limit) {
-		return int64_t(rng() % uint64_t(limit / lbs)) * lbs;
-	};
-	for (int i = 0; i < n; i++) {
-		int64_t off = pick(size);
-		int64_t len = std::min(lbs + pick(512 * KiB), size - off);
-		direct_write(fd, off, len, seed);
-		model.write(off, len);
-		if (i % 3 != 2)
-			continue;
-		off = pick(size);
-		len = std::min(lbs + pick(1 * MiB), size - off);
-		discard(fd, off, len);
-		model.discard(off, len);
-	}
-}
-
-// Walk @fd and expect @want, with seeks at and around its boundaries.
-void ExpectDiskMap(int fd, int64_t size, const ExtentMap &want)
-{
-	SCOPED_TRACE("expected " + seekmap::to_string(want));
-	ExpectMap(fd, size, want);
-	for (int64_t off : {int64_t(0), size / 3, size - 1})
-		ExpectSeekAt(fd, size, want, off);
-	for (const Extent &e : want)
-		for (int64_t off : {e.start - 1, e.start, e.end - 1, e.end})
-			if (off >= 0 && off < size)
-				ExpectSeekAt(fd, size, want, off);
-}
-
 // scsi_debug parameters for a disk that unmaps and reads zeros from
 // unmapped blocks (LBPME and LBPRZ), counting its commands.
 std::string lbp_params(int64_t lbs, int size_mb = 64)
@@ -240,7 +204,19 @@ std::string lbp_params(int64_t lbs, int size_mb = 64)
 	       std::to_string(size_mb) + " sector_size=" + std::to_string(lbs);
 }
 
-class Sd : public DeviceTest {};
+// The map write_one_extent() leaves.
+const ExtentMap kOneExtent = {{4 * MiB, 4 * MiB + 8 * KiB}};
+
+class Sd : public DeviceTest {
+protected:
+	// Empty the disk (@size bytes) and write 8 KiB at 4 MiB.
+	static void write_one_extent(const ScsiDebug &sd, int64_t size)
+	{
+		UniqueFd wfd = open_or_throw(sd.path(), O_RDWR | O_DIRECT);
+		discard(wfd.get(), 0, size);
+		direct_write(wfd.get(), 4 * MiB, 8 * KiB, 1);
+	}
+};
 class SdRace : public DeviceTest {};
 class SdMap : public DeviceTest, public ::testing::WithParamInterface<int64_t> {};
 
@@ -265,12 +241,12 @@ TEST_P(SdMap, WrittenBlocksAreDataUnmappedBlocksHoles)
 	model.write(0, lbs);
 	direct_write(wfd.get(), size - lbs, lbs, uint32_t(seed));
 	model.write(size - lbs, lbs);
-	random_layout(wfd.get(), size, lbs, 12, rng, model, uint32_t(seed));
+	random_layout(wfd.get(), size, lbs, 512 * KiB, 12, rng, model, uint32_t(seed));
 	const ExtentMap want = model.map(size);
 	ASSERT_GT(want.size(), 3u);
 	ASSERT_EQ(sg_lba_status_map(sd.path(), size, lbs), want)
 		<< "the disk's own GET LBA STATUS disagrees with what was written";
-	ExpectDiskMap(fd.get(), size, want);
+	ExpectMapAndSeeks(fd.get(), size, want);
 	for (const Extent &e : want)
 		ExpectPattern(fd.get(), e.start, std::min<int64_t>(e.length(), lbs),
 			      uint32_t(seed));
@@ -314,7 +290,7 @@ TEST_F(Sd, PartitionsAnswerTheirOwnRange)
 		ASSERT_EQ(size_of(part.get()), end - begin);
 		// In the partition's coordinates.
 		const ExtentMap want = seekmap::window(disk, begin, end);
-		ExpectDiskMap(part.get(), end - begin, want);
+		ExpectMapAndSeeks(part.get(), end - begin, want);
 	}
 }
 
@@ -376,11 +352,7 @@ TEST_F(Sd, RejectedGetLbaStatusIsAllDataAndNotAskedAgain)
 	ScsiDebug sd(lbp_params(512));
 	UniqueFd fd = open_or_throw(sd.path(), O_RDONLY);
 	const int64_t size = size_of(fd.get());
-	{
-		UniqueFd wfd = open_or_throw(sd.path(), O_RDWR | O_DIRECT);
-		discard(wfd.get(), 0, size);
-		direct_write(wfd.get(), 4 * MiB, 8 * KiB, 1);
-	}
+	write_one_extent(sd, size);
 	// It answers before the rejection.
 	EXPECT_EQ(seekmap::seek(fd.get(), 0, SEEK_DATA), 4 * MiB);
 	sd.fail_get_lba_status(0x5, 0x20);
@@ -406,12 +378,8 @@ TEST_F(Sd, OtherErrorsAreDataAndNotRemembered)
 	ScsiDebug sd(lbp_params(512));
 	UniqueFd fd = open_or_throw(sd.path(), O_RDONLY);
 	const int64_t size = size_of(fd.get());
-	{
-		UniqueFd wfd = open_or_throw(sd.path(), O_RDWR | O_DIRECT);
-		discard(wfd.get(), 0, size);
-		direct_write(wfd.get(), 4 * MiB, 8 * KiB, 1);
-	}
-	const ExtentMap want = {{4 * MiB, 4 * MiB + 8 * KiB}};
+	write_one_extent(sd, size);
+	const ExtentMap want = kOneExtent;
 	struct {
 		int key, asc, ascq;
 	} errors[] = {{0x2, 0x04, 0x0a}, {0x5, 0x21, 0}, {0x5, 0x24, 0x01}};
@@ -435,11 +403,7 @@ TEST_F(Sd, OfflineDeviceIsDataUntilItRunsAgain)
 	ScsiDebug sd(lbp_params(512));
 	UniqueFd fd = open_or_throw(sd.path(), O_RDONLY);
 	const int64_t size = size_of(fd.get());
-	{
-		UniqueFd wfd = open_or_throw(sd.path(), O_RDWR | O_DIRECT);
-		discard(wfd.get(), 0, size);
-		direct_write(wfd.get(), 4 * MiB, 8 * KiB, 1);
-	}
+	write_one_extent(sd, size);
 	sd.set_state("offline");
 	ScopeExit online([&] { sd.set_state("running"); });
 	auto walk = std::async(std::launch::async, [&] {
@@ -450,7 +414,7 @@ TEST_F(Sd, OfflineDeviceIsDataUntilItRunsAgain)
 	EXPECT_EQ(w.error, "");
 	EXPECT_EQ(w.map, (ExtentMap{{0, size}}));
 	online.run();
-	ExpectMap(fd.get(), size, {{4 * MiB, 4 * MiB + 8 * KiB}});
+	ExpectMap(fd.get(), size, kOneExtent);
 }
 
 // A medium error on GET LBA STATUS fails the query with EIO, never a hole;
@@ -460,18 +424,14 @@ TEST_F(Sd, MediumErrorFailsWithEio)
 	ScsiDebug sd(lbp_params(512));
 	UniqueFd fd = open_or_throw(sd.path(), O_RDONLY);
 	const int64_t size = size_of(fd.get());
-	{
-		UniqueFd wfd = open_or_throw(sd.path(), O_RDWR | O_DIRECT);
-		discard(wfd.get(), 0, size);
-		direct_write(wfd.get(), 4 * MiB, 8 * KiB, 1);
-	}
+	write_one_extent(sd, size);
 	sd.fail_get_lba_status(0x3, 0x11);
 	for (int64_t off : {int64_t(0), 4 * MiB, 8 * MiB}) {
 		EXPECT_EQ(seekmap::seek(fd.get(), off, SEEK_DATA), -EIO) << off;
 		EXPECT_EQ(seekmap::seek(fd.get(), off, SEEK_HOLE), -EIO) << off;
 	}
 	sd.fail_get_lba_status(0, 0);
-	ExpectMap(fd.get(), size, {{4 * MiB, 4 * MiB + 8 * KiB}});
+	ExpectMap(fd.get(), size, kOneExtent);
 }
 
 // scsi_debug returns one descriptor per command: a walk costs at most
@@ -523,36 +483,24 @@ TEST_F(SdRace, DeleteWhileAWalkerHoldsItOpen)
 	}
 	const ExtentMap want = model.map(size);
 	UniqueFd fd = open_or_throw(sd.path(), O_RDONLY);
-	std::atomic<int> right{0}, alldata{0}, failed{0}, wrong{0};
+	GoneTally t;
 	std::atomic<bool> stop{false};
 	std::future<void> walker = std::async(std::launch::async, [&] {
-		for (int64_t i = 0; !stop; i++) {
-			int64_t off = i * 7919 % (size / 512) * 512;
-			int whence = i % 2 ? SEEK_HOLE : SEEK_DATA;
-			int64_t got = seekmap::seek(fd.get(), off, whence);
-			if (got == seekmap::expected_seek(want, size, off, whence))
-				right++;
-			else if (got == -EIO || got == -ENXIO)
-				failed++;
-			else if (got == (whence == SEEK_DATA ? off : size))
-				alldata++;
-			else
-				wrong++;
-		}
+		query_until(fd.get(), size, want, stop, t, {EIO, ENXIO});
 	});
 	ScopeExit stop_walker([&] { stop = true; });
 	std::this_thread::sleep_for(milliseconds(500));
 	sd.remove_disk();
-	for (int i = 0; i < 100 && failed < 20; i++)
+	for (int i = 0; i < 100 && t.failed < 20; i++)
 		std::this_thread::sleep_for(milliseconds(50));
 	stop_walker.run();
 	ASSERT_TRUE(AnswersWithin(walker, "queries during the delete"));
-	std::cout << "[   RACE   ] delete: " << right << " right, " << alldata
-		  << " all data, " << failed << " EIO/ENXIO, " << wrong << " wrong"
-		  << std::endl;
-	EXPECT_EQ(wrong, 0);
-	EXPECT_GT(right, 0) << "the delete came before any query";
-	EXPECT_GT(failed + alldata, 0) << "no query saw the disk go";
+	std::cout << "[   RACE   ] delete: " << t.right << " right, " << t.all_data
+		  << " all data, " << t.failed << " EIO/ENXIO, " << t.wrong
+		  << " wrong" << std::endl;
+	EXPECT_EQ(t.wrong, 0);
+	EXPECT_GT(t.right, 0) << "the delete came before any query";
+	EXPECT_GT(t.failed + t.all_data, 0) << "no query saw the disk go";
 }
 
 } // namespace
