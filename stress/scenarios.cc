@@ -745,6 +745,7 @@ public:
 		auto tg = target("dm-recreate", path_, {{0, kSize}}, t.map);
 		tg->dm_name = name_;
 		tg->may_vanish = true;
+		tg->generation = &generation_;
 		targets.push_back(tg);
 	}
 	~DmRecreate() override
@@ -791,10 +792,17 @@ public:
 				throw std::runtime_error(name_ + ": deferred removal did not happen in 30 s");
 			std::this_thread::sleep_for(std::chrono::milliseconds(10));
 		}
+		// The old device is gone, and with it every walk that held it
+		// (a walk is judged before it closes the device). The new one
+		// has the same name and often the same node, and its size is
+		// 0 from DM_DEV_CREATE until its table is resumed: a walk that
+		// opens it meanwhile is not judged.
+		generation_++; // odd: changing
 		Table tb = table(rng);
 		create(tb);
 		t.set_node(path_);
 		t.dying = false;
+		generation_++; // even: live
 		return 2;
 	}
 	void quiet_check(Walker &w) override
@@ -826,6 +834,7 @@ private:
 
 	Lower a_, b_, c_;
 	std::string name_, path_;
+	std::atomic<uint64_t> generation_{0};
 };
 
 // ---------------------------------------------------------------------
