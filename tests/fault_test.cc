@@ -100,7 +100,7 @@ seekmap::Walk walk_within(int fd, int64_t size, const std::string &what)
 {
 	std::future<seekmap::Walk> f = async_walk(fd, size);
 	if (!AnswersWithin(f, what))
-		return {{}, "no answer", 0, 0};
+		return {{}, "no answer", 0, 0, {}};
 	return f.get();
 }
 

@@ -101,7 +101,10 @@ Walk walk(int fd, int64_t size)
 	return walk(fd, size, 0, size);
 }
 
-Walk walk(int fd, int64_t size, int64_t begin, int64_t end)
+namespace {
+
+Walk walk_range(int fd, int64_t size, int64_t begin, int64_t end,
+		bool changing)
 {
 	Walk w;
 	end = std::min(end, size);
@@ -142,6 +145,18 @@ Walk walk(int fd, int64_t size, int64_t begin, int64_t end)
 			break;
 		int64_t h = seek(fd, d, SEEK_HOLE);
 		w.calls++;
+		if (changing && h == d) {
+			if (!position_follows(h))
+				break;
+			w.vanished.push_back(d);
+			if (w.vanished.size() > 1000) {
+				bad(d, "SEEK_HOLE", h);
+				w.error += ", the 1001st extent gone by its SEEK_HOLE";
+				break;
+			}
+			off = d;
+			continue;
+		}
 		if (h <= d || h > size) {
 			bad(d, "SEEK_HOLE", h);
 			break;
@@ -155,26 +170,48 @@ Walk walk(int fd, int64_t size, int64_t begin, int64_t end)
 	return w;
 }
 
+} // namespace
+
+Walk walk(int fd, int64_t size, int64_t begin, int64_t end)
+{
+	return walk_range(fd, size, begin, end, false);
+}
+
+Walk walk_changing(int fd, int64_t size, int64_t begin, int64_t end)
+{
+	return walk_range(fd, size, begin, end, true);
+}
+
 int next_data(int fd, int64_t size, int64_t off, Extent *e, uint64_t *calls)
 {
-	if (off >= size)
-		return 0;
-	int64_t d = seek(fd, off, SEEK_DATA);
-	(*calls)++;
-	if (d == -ENXIO)
-		return 0;
-	if (d < 0)
-		return d;
-	if (d < off || d >= size)
-		return -ERANGE;
-	int64_t h = seek(fd, d, SEEK_HOLE);
-	(*calls)++;
-	if (h < 0)
-		return h;
-	if (h <= d || h > size)
-		return -ERANGE;
-	*e = {d, h};
-	return 1;
+	// Data found at d and a hole at d by the SEEK_HOLE after it: the map
+	// changed in between (something writes the device); look again from
+	// d, a bounded number of times.
+	for (int vanished = 0; vanished <= 1000; vanished++) {
+		if (off >= size)
+			return 0;
+		int64_t d = seek(fd, off, SEEK_DATA);
+		(*calls)++;
+		if (d == -ENXIO)
+			return 0;
+		if (d < 0)
+			return d;
+		if (d < off || d >= size)
+			return -ERANGE;
+		int64_t h = seek(fd, d, SEEK_HOLE);
+		(*calls)++;
+		if (h < 0)
+			return h;
+		if (h == d) {
+			off = d;
+			continue;
+		}
+		if (h < d || h > size)
+			return -ERANGE;
+		*e = {d, h};
+		return 1;
+	}
+	return -ERANGE;
 }
 
 int64_t fd_size(int fd, const struct stat &st)

@@ -50,6 +50,9 @@ struct Walk {
 	std::string error; // empty when every answer was well-formed
 	uint64_t calls = 0;
 	int err = 0; // errno of the lseek() that failed, 0 if none failed
+	// walk_changing() only: offsets where SEEK_DATA found data and the
+	// SEEK_HOLE that followed found a hole (the map changed in between).
+	std::vector<int64_t> vanished;
 };
 
 // Walk the whole map of @fd (size @size) with SEEK_DATA/SEEK_HOLE,
@@ -61,12 +64,21 @@ Walk walk(int fd, int64_t size);
 // @end (offsets stay those of the file), and no query starts past @end.
 Walk walk(int fd, int64_t size, int64_t begin, int64_t end);
 
+// walk() for a device whose map something else changes meanwhile: data
+// that is a hole by the time of its SEEK_HOLE (SEEK_HOLE(d) == d, what a
+// regular file answers too after a concurrent hole punch) is no error: d
+// goes into Walk::vanished and the walk goes on from d. The caller judges
+// where that may happen. More than 1000 of them end the walk with an error.
+Walk walk_changing(int fd, int64_t size, int64_t begin, int64_t end);
+
 // One step of a walk that keeps no map: the first data extent of @fd
 // (size @size) at or after @off, found with one SEEK_DATA and one
 // SEEK_HOLE. Returns 1 with *@e set, 0 when only hole follows @off, or
 // -errno: -EINVAL when @fd does not support SEEK_DATA/SEEK_HOLE (a block
 // device on an unpatched kernel), -ERANGE for an answer outside
-// [@off, @size]. @calls counts the lseek() calls made.
+// [@off, @size]. Data gone by its SEEK_HOLE (the device changed in
+// between) is looked for again from there, up to 1000 times, then
+// -ERANGE. @calls counts the lseek() calls made.
 int next_data(int fd, int64_t size, int64_t off, Extent *e, uint64_t *calls);
 
 // The size in bytes of an open regular file or block device whose

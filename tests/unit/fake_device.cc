@@ -20,6 +20,7 @@ struct State {
 	int64_t size;
 	uint64_t queries = 0;
 	int64_t max_query = -1;
+	int vanished = 0;
 };
 
 std::mutex lock;
@@ -44,6 +45,11 @@ int64_t answer(State &s, int64_t off, int whence)
 		return -ENXIO;
 	if (off == a.bad_at)
 		return off > 0 ? off - 1 : s.size + 1;
+	if (whence == SEEK_HOLE && off == a.vanish_at &&
+	    s.vanished < a.vanish_times) {
+		s.vanished++;
+		return off;
+	}
 	for (const Extent &e : a.map) {
 		if (e.end <= off)
 			continue;

@@ -31,6 +31,11 @@ struct FakeAnswers {
 	bool keep_position = false;
 	// A query at this offset answers an offset before it.
 	int64_t bad_at = -1;
+	// SEEK_HOLE at this offset answers the offset itself, for the
+	// first vanish_times queries there: data that a concurrent discard
+	// took away and a write brought back.
+	int64_t vanish_at = -1;
+	int vanish_times = 0;
 };
 
 // A fake device of @size bytes holding non-zero bytes in @holds; closed

@@ -233,6 +233,34 @@ TEST(Walk, PositionThatDoesNotFollowTheAnswerIsAnError)
 		  std::string::npos) << w.error;
 }
 
+// Data gone by its SEEK_HOLE: an error for walk(), a vanished offset for
+// walk_changing(), which goes on and still finds the whole map.
+TEST(Walk, DataGoneByItsSeekHoleOnlyAChangingWalkTakes)
+{
+	FakeAnswers a{{{0, 4 * KiB}, {8 * KiB, 12 * KiB}, {20 * KiB, 24 * KiB}}};
+	a.vanish_at = 8 * KiB;
+	a.vanish_times = 2;
+	FakeDevice dev(64 * KiB, a.map, a);
+	seekmap::Walk w = seekmap::walk(dev.fd(), dev.size());
+	EXPECT_NE(w.error.find("SEEK_HOLE(8192) on size 65536 gave 8192"),
+		  std::string::npos) << w.error;
+	EXPECT_EQ(w.map, (ExtentMap{{0, 4 * KiB}}));
+
+	FakeDevice dev2(64 * KiB, a.map, a);
+	w = seekmap::walk_changing(dev2.fd(), dev2.size(), 0, dev2.size());
+	EXPECT_EQ(w.error, "");
+	EXPECT_EQ(w.map, a.map);
+	EXPECT_EQ(w.vanished, (std::vector<int64_t>{8 * KiB, 8 * KiB}));
+	EXPECT_EQ(w.calls, 7u + 4u); // 3 extents, ENXIO, 2 gone
+
+	a.vanish_times = 1001; // one more than a walk takes
+	FakeDevice dev3(64 * KiB, a.map, a);
+	w = seekmap::walk_changing(dev3.fd(), dev3.size(), 0, dev3.size());
+	EXPECT_NE(w.error.find("1001st"), std::string::npos) << w.error;
+	EXPECT_EQ(w.vanished.size(), 1001u);
+	EXPECT_EQ(w.map, (ExtentMap{{0, 4 * KiB}}));
+}
+
 TEST(NextData, OneExtentPerCallPairThenEnd)
 {
 	FakeDevice dev(64 * KiB, {{4 * KiB, 8 * KiB}, {16 * KiB, 64 * KiB}});
@@ -265,6 +293,25 @@ TEST(NextData, UnsupportedIsEinvalAndBadAnswersAreErange)
 	FakeDevice bad(64 * KiB, a.map, a);
 	EXPECT_EQ(seekmap::next_data(bad.fd(), bad.size(), 4 * KiB, &e, &calls),
 		  -ERANGE);
+}
+
+// Data gone by its SEEK_HOLE is looked for again from there; a map that
+// keeps changing at one offset ends in -ERANGE, not in a loop.
+TEST(NextData, DataGoneByItsSeekHoleIsLookedForAgain)
+{
+	FakeAnswers a{{{8 * KiB, 12 * KiB}}};
+	a.vanish_at = 8 * KiB;
+	a.vanish_times = 3;
+	FakeDevice dev(64 * KiB, a.map, a);
+	uint64_t calls = 0;
+	Extent e{};
+	EXPECT_EQ(seekmap::next_data(dev.fd(), dev.size(), 0, &e, &calls), 1);
+	EXPECT_EQ(e, (Extent{8 * KiB, 12 * KiB}));
+	EXPECT_EQ(calls, 8u);
+	a.vanish_times = 1 << 20;
+	FakeDevice flapping(64 * KiB, a.map, a);
+	EXPECT_EQ(seekmap::next_data(flapping.fd(), flapping.size(), 0, &e,
+				     &calls), -ERANGE);
 }
 
 TEST(Sizes, HumanSizeRollsOverAndParseSizeTakesBinarySuffixes)
