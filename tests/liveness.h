@@ -36,6 +36,21 @@ namespace seektest {
 // How long a query may take before the test says it waited for I/O.
 inline constexpr std::chrono::seconds kAnswerBound{30};
 
+// Poll @done every @step until it holds or @bound has passed; whether it
+// held.
+template <typename Done>
+bool WaitFor(Done done, std::chrono::seconds bound,
+	     std::chrono::milliseconds step = std::chrono::milliseconds(10))
+{
+	auto deadline = std::chrono::steady_clock::now() + bound;
+	while (!done()) {
+		if (std::chrono::steady_clock::now() > deadline)
+			return false;
+		std::this_thread::sleep_for(step);
+	}
+	return true;
+}
+
 // Runs a cleanup at scope exit, or earlier with run(); once either way.
 // An exception from the cleanup is reported as a test failure.
 class ScopeExit {

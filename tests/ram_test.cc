@@ -465,6 +465,11 @@ TEST_F(NullBlkMap, PowerOffWhileAWalkerHoldsItOpen)
 			query_until(fd.get(), size, want, stop, t, {ENXIO});
 		});
 		ScopeExit stop_walker([&] { stop = true; });
+		// Right answers first (a slow start of the worker would
+		// otherwise fail the count below), then the power-off at a
+		// different point of a walk each round.
+		ASSERT_TRUE(WaitFor([&] { return t.right > 0; }, seconds(30)))
+			<< "the walker gave no right answer in 30 s";
 		std::this_thread::sleep_for(milliseconds(200 + 300 * round));
 		nb.power(false);
 		// Let the walker see the disk gone for a while.

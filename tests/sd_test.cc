@@ -489,6 +489,9 @@ TEST_F(SdRace, DeleteWhileAWalkerHoldsItOpen)
 		query_until(fd.get(), size, want, stop, t, {EIO, ENXIO});
 	});
 	ScopeExit stop_walker([&] { stop = true; });
+	ASSERT_TRUE(WaitFor([&] { return t.right > 0; },
+			    std::chrono::seconds(30)))
+		<< "the walker gave no right answer in 30 s";
 	std::this_thread::sleep_for(milliseconds(500));
 	sd.remove_disk();
 	for (int i = 0; i < 100 && t.failed < 20; i++)

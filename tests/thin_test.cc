@@ -519,6 +519,9 @@ TEST_F(ThinPoolMode, MetadataWriteErrorFailsThePoolAndGivesEio)
 	ThinPool pool(bs, 256 * MiB, {}, ThinPool::MetadataOnDm);
 	ThinDevice thin(pool, 0, 16 * MiB);
 	thin.write(0, bs);
+	// Committed now: the pool's periodic commit would otherwise fail the
+	// pool at the reload below, before the write this test makes fail.
+	ASSERT_EQ(fsync(thin.fd()), 0);
 	ExpectMap(thin.fd(), thin.size(), blocks(bs, {{0, 1}}));
 	// The metadata device now fails every I/O: the next commit fails,
 	// the rollback cannot reread the metadata, and the pool fails.
