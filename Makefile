@@ -129,12 +129,15 @@ vm:
 shell:
 	@$(VM) --shell
 
+# The stress run that ends 'make check', in seconds (0: none).
+CHECK_STRESS_S ?= 30
 check: deps unit coreutils
 	@$(SERIES) check-overlay
-	$(MAKE) kernel tests kselftest
+	$(MAKE) kernel tests kselftest $(STRESS_BIN)
 	KERNEL=$(BZIMAGE) KERNEL_OBJ=$(KOBJ) TEST_BIN=$(TEST_BIN) KSELFTEST=$(KSELFTEST) \
 		SEEKMAP=$(SEEKMAP) HOLECOPY=$(HOLECOPY) \
 		EXPECT_KERNEL=$(if $(BASE),unpatched,patched) CHECK_SCALE=$(CHECK_SCALE) \
+		STRESS_BIN=$(STRESS_BIN) STRESS_S=$(CHECK_STRESS_S) \
 		harness/check
 
 # The whole suite at full scale (make check runs it at CI scale: fewer

@@ -3,4 +3,4 @@
 # when the patches did not change). See userspace/coreutils/README.md.
 .PHONY: coreutils
 coreutils:
-	@harness/coreutils build >/dev/null
+	@COREUTILS_JOBS=$(NPROC) harness/coreutils build >/dev/null
