@@ -10,14 +10,37 @@
 #   make series-tree    the series as git commits to edit (build/series)
 #   make check-series   apply, build (W=1, sparse, modules, i386) and check
 #                       every patch of the series
+#   make base-sha256    the sha256 of the pinned base's tarball (to move a pin)
 #   BASE=1              use the unpatched base kernel instead (any target)
+#   KBASE=6.12          the stable backport (stable/6.12/patches on Debian
+#                       12's 6.12) instead of the series on 7.3 (any target;
+#                       its own build directory, build/stable-6.12)
 #   ACCEL=kvm           use KVM instead of TCG where it works
 
-# The base kernel, pinned here and nowhere else.
+# The base kernels, pinned here and nowhere else: Debian's package version
+# and the sha256 of its tarball (harness/kernel-src stops on any other).
+KBASE    ?= 7.3
+ifeq ($(KBASE),7.3)
+KPKG     := linux-source-7.3
+KPKG_VER := 7.3.4-1~bpo13+1
+KPKG_SHA256 := 76df1affb19f24926949369be1d74b60071c963c598ce8780bddd4bbf0fc3bc4
+# The series: patches/, overlaid on the base from the repository's tree.
+SERIES_DIR := $(CURDIR)/patches
+RECORD   := $(CURDIR)/kernel-base.sha256
+OVERLAY  := 1
+BUILD    := $(CURDIR)/build
+else ifeq ($(KBASE),6.12)
 KPKG     := linux-source-6.12
 KPKG_VER := 6.12.117-1~deb12u1
-
-BUILD    := $(CURDIR)/build
+KPKG_SHA256 := 585a4a074597aefa2b1a68ada83a3184ba351c127544dea80618bbcceaa3961f
+# The stable backport: its patches applied to the base, no overlay.
+SERIES_DIR := $(CURDIR)/stable/6.12/patches
+RECORD   :=
+OVERLAY  := 0
+BUILD    := $(CURDIR)/build/stable-6.12
+else
+$(error KBASE=$(KBASE): the series is on 7.3, its backport on 6.12)
+endif
 NPROC    := $(shell nproc)
 
 # The debug kernel (Kconfig.fragment and Kconfig.debug: KASAN, kmemleak,
@@ -45,7 +68,7 @@ KMAKE    := $(MAKE) -C $(KTREE) O=$(KOBJ) CC="$(CCACHE) gcc" \
 	    KBUILD_BUILD_TIMESTAMP=seek-hole-data KBUILD_BUILD_USER=build \
 	    KBUILD_BUILD_HOST=build
 
-export BUILD KPKG KPKG_VER VMDIR ACCEL
+export BUILD KPKG KPKG_VER KPKG_SHA256 SERIES_DIR RECORD OVERLAY VMDIR ACCEL
 VM       := KERNEL=$(BZIMAGE) harness/vm
 # Benchmarks and the demo time the code, not the detectors: the plain kernel.
 PLAINVM  := KERNEL=$(BUILD)/obj-plain/arch/x86/boot/bzImage \
@@ -53,7 +76,7 @@ PLAINVM  := KERNEL=$(BUILD)/obj-plain/arch/x86/boot/bzImage \
 
 .PHONY: all deps src kernel config diff record-base clean distclean \
 	vm shell tests unit kselftest check check-full check-base run bench \
-	series-tree patches check-overlay check-series
+	series-tree patches check-overlay check-series base-sha256
 
 all: kernel
 
@@ -71,7 +94,7 @@ $(KOBJ)/.config: $(KFRAGS) | src
 	$(KTREE)/scripts/kconfig/merge_config.sh -m -O $(KOBJ) \
 		$(KOBJ)/.config $(KFRAGS) >/dev/null
 	$(KMAKE) -s olddefconfig
-	@harness/check-config $(KOBJ)/.config $(KFRAGS)
+	@KSRC=$(KTREE) harness/check-config $(KOBJ)/.config $(KFRAGS)
 
 config: $(KOBJ)/.config
 
@@ -197,10 +220,12 @@ diff: src
 record-base:
 	harness/kernel-src record
 
+base-sha256:
+	@harness/kernel-src sha256
+
 # The kernel series: patches/ is the source of truth, the overlaid files are
 # generated from it (harness/series explains the workflow).
-SERIES := BUILD=$(BUILD) KPKG=$(KPKG) KPKG_VER=$(KPKG_VER) NPROC=$(NPROC) \
-	  CCACHE=$(CCACHE) harness/series
+SERIES := NPROC=$(NPROC) CCACHE=$(CCACHE) harness/series
 
 series-tree:
 	@$(SERIES) tree

@@ -7,6 +7,7 @@
 #include <linux/init.h>
 #include <linux/mm.h>
 #include <linux/blkdev.h>
+#include <linux/blk-integrity.h>
 #include <linux/buffer_head.h>
 #include <linux/mpage.h>
 #include <linux/uio.h>
@@ -39,8 +40,15 @@ static blk_opf_t dio_bio_write_op(struct kiocb *iocb)
 static bool blkdev_dio_invalid(struct block_device *bdev, struct kiocb *iocb,
 				struct iov_iter *iter)
 {
-	return iocb->ki_pos & (bdev_logical_block_size(bdev) - 1) ||
-		!bdev_iter_is_aligned(bdev, iter);
+	return (iocb->ki_pos | iov_iter_count(iter)) &
+			(bdev_logical_block_size(bdev) - 1);
+}
+
+static inline int blkdev_iov_iter_get_pages(struct bio *bio,
+		struct iov_iter *iter, struct block_device *bdev)
+{
+	return bio_iov_iter_get_pages(bio, iter, bdev_dma_alignment(bdev),
+			bdev_logical_block_size(bdev) - 1);
 }
 
 #define DIO_INLINE_BIO_VECS 4
@@ -58,8 +66,7 @@ static ssize_t __blkdev_direct_IO_simple(struct kiocb *iocb,
 	if (nr_pages <= DIO_INLINE_BIO_VECS)
 		vecs = inline_vecs;
 	else {
-		vecs = kmalloc_array(nr_pages, sizeof(struct bio_vec),
-				     GFP_KERNEL);
+		vecs = kmalloc_objs(struct bio_vec, nr_pages);
 		if (!vecs)
 			return -ENOMEM;
 	}
@@ -73,11 +80,12 @@ static ssize_t __blkdev_direct_IO_simple(struct kiocb *iocb,
 	}
 	bio.bi_iter.bi_sector = pos >> SECTOR_SHIFT;
 	bio.bi_write_hint = file_inode(iocb->ki_filp)->i_write_hint;
+	bio.bi_write_stream = iocb->ki_write_stream;
 	bio.bi_ioprio = iocb->ki_ioprio;
 	if (iocb->ki_flags & IOCB_ATOMIC)
 		bio.bi_opf |= REQ_ATOMIC;
 
-	ret = bio_iov_iter_get_pages(&bio, iter);
+	ret = blkdev_iov_iter_get_pages(&bio, iter, bdev);
 	if (unlikely(ret))
 		goto out;
 	ret = bio.bi_iter.bi_size;
@@ -125,12 +133,16 @@ static void blkdev_bio_end_io(struct bio *bio)
 {
 	struct blkdev_dio *dio = bio->bi_private;
 	bool should_dirty = dio->flags & DIO_SHOULD_DIRTY;
+	bool is_sync = dio->flags & DIO_IS_SYNC;
 
 	if (bio->bi_status && !dio->bio.bi_status)
 		dio->bio.bi_status = bio->bi_status;
 
+	if (bio_integrity(bio))
+		bio_integrity_unmap_user(bio);
+
 	if (atomic_dec_and_test(&dio->ref)) {
-		if (!(dio->flags & DIO_IS_SYNC)) {
+		if (!is_sync) {
 			struct kiocb *iocb = dio->iocb;
 			ssize_t ret;
 
@@ -172,8 +184,6 @@ static ssize_t __blkdev_direct_IO(struct kiocb *iocb, struct iov_iter *iter,
 	loff_t pos = iocb->ki_pos;
 	int ret = 0;
 
-	if (iocb->ki_flags & IOCB_ALLOC_CACHE)
-		opf |= REQ_ALLOC_CACHE;
 	bio = bio_alloc_bioset(bdev, nr_pages, opf, GFP_KERNEL,
 			       &blkdev_dio_pool);
 	dio = container_of(bio, struct blkdev_dio, bio);
@@ -202,14 +212,14 @@ static ssize_t __blkdev_direct_IO(struct kiocb *iocb, struct iov_iter *iter,
 	for (;;) {
 		bio->bi_iter.bi_sector = pos >> SECTOR_SHIFT;
 		bio->bi_write_hint = file_inode(iocb->ki_filp)->i_write_hint;
+		bio->bi_write_stream = iocb->ki_write_stream;
 		bio->bi_private = dio;
 		bio->bi_end_io = blkdev_bio_end_io;
 		bio->bi_ioprio = iocb->ki_ioprio;
 
-		ret = bio_iov_iter_get_pages(bio, iter);
+		ret = blkdev_iov_iter_get_pages(bio, iter, bdev);
 		if (unlikely(ret)) {
-			bio->bi_status = BLK_STS_IOERR;
-			bio_endio(bio);
+			bio_endio_status(bio, errno_to_blk_status(ret));
 			break;
 		}
 		if (iocb->ki_flags & IOCB_NOWAIT) {
@@ -222,13 +232,17 @@ static ssize_t __blkdev_direct_IO(struct kiocb *iocb, struct iov_iter *iter,
 			 * a retry of this from blocking context.
 			 */
 			if (unlikely(iov_iter_count(iter))) {
-				bio_release_pages(bio, false);
-				bio_clear_flag(bio, BIO_REFFED);
-				bio_put(bio);
-				blk_finish_plug(&plug);
-				return -EAGAIN;
+				ret = -EAGAIN;
+				goto fail;
 			}
 			bio->bi_opf |= REQ_NOWAIT;
+		}
+		if (iocb->ki_flags & IOCB_HAS_METADATA) {
+			ret = bio_integrity_map_iter(bio, iocb->private);
+			if (unlikely(ret)) {
+				bio_endio_status(bio, errno_to_blk_status(ret));
+				break;
+			}
 		}
 
 		if (is_read) {
@@ -270,6 +284,12 @@ static ssize_t __blkdev_direct_IO(struct kiocb *iocb, struct iov_iter *iter,
 
 	bio_put(&dio->bio);
 	return ret;
+fail:
+	bio_release_pages(bio, false);
+	bio_clear_flag(bio, BIO_REFFED);
+	bio_put(bio);
+	blk_finish_plug(&plug);
+	return ret;
 }
 
 static void blkdev_bio_end_io_async(struct bio *bio)
@@ -286,6 +306,9 @@ static void blkdev_bio_end_io_async(struct bio *bio)
 	} else {
 		ret = blk_status_to_errno(bio->bi_status);
 	}
+
+	if (bio_integrity(bio))
+		bio_integrity_unmap_user(bio);
 
 	iocb->ki_complete(iocb, ret);
 
@@ -309,8 +332,6 @@ static ssize_t __blkdev_direct_IO_async(struct kiocb *iocb,
 	loff_t pos = iocb->ki_pos;
 	int ret = 0;
 
-	if (iocb->ki_flags & IOCB_ALLOC_CACHE)
-		opf |= REQ_ALLOC_CACHE;
 	bio = bio_alloc_bioset(bdev, nr_pages, opf, GFP_KERNEL,
 			       &blkdev_dio_pool);
 	dio = container_of(bio, struct blkdev_dio, bio);
@@ -318,23 +339,20 @@ static ssize_t __blkdev_direct_IO_async(struct kiocb *iocb,
 	dio->iocb = iocb;
 	bio->bi_iter.bi_sector = pos >> SECTOR_SHIFT;
 	bio->bi_write_hint = file_inode(iocb->ki_filp)->i_write_hint;
+	bio->bi_write_stream = iocb->ki_write_stream;
 	bio->bi_end_io = blkdev_bio_end_io_async;
 	bio->bi_ioprio = iocb->ki_ioprio;
 
-	if (iov_iter_is_bvec(iter)) {
-		/*
-		 * Users don't rely on the iterator being in any particular
-		 * state for async I/O returning -EIOCBQUEUED, hence we can
-		 * avoid expensive iov_iter_advance(). Bypass
-		 * bio_iov_iter_get_pages() and set the bvec directly.
-		 */
-		bio_iov_bvec_set(bio, iter);
-	} else {
-		ret = bio_iov_iter_get_pages(bio, iter);
-		if (unlikely(ret)) {
-			bio_put(bio);
-			return ret;
-		}
+	/*
+	 * Users don't rely on the iterator being in any particular
+	 * state for async I/O returning -EIOCBQUEUED, hence we can
+	 * avoid expensive iov_iter_advance(). Bypass
+	 * bio_iov_iter_get_pages() and set the bvec directly.
+	 */
+	if (!bio_iov_iter_set(bio, iter)) {
+		ret = blkdev_iov_iter_get_pages(bio, iter, bdev);
+		if (unlikely(ret))
+			goto out_bio_put;
 	}
 	dio->size = bio->bi_iter.bi_size;
 
@@ -345,6 +363,13 @@ static ssize_t __blkdev_direct_IO_async(struct kiocb *iocb,
 		}
 	} else {
 		task_io_account_write(bio->bi_iter.bi_size);
+	}
+
+	if (iocb->ki_flags & IOCB_HAS_METADATA) {
+		ret = bio_integrity_map_iter(bio, iocb->private);
+		WRITE_ONCE(iocb->private, NULL);
+		if (unlikely(ret))
+			goto out_bio_put;
 	}
 
 	if (iocb->ki_flags & IOCB_ATOMIC)
@@ -361,6 +386,10 @@ static ssize_t __blkdev_direct_IO_async(struct kiocb *iocb,
 		submit_bio(bio);
 	}
 	return -EIOCBQUEUED;
+
+out_bio_put:
+	bio_put(bio);
+	return ret;
 }
 
 static ssize_t blkdev_direct_IO(struct kiocb *iocb, struct iov_iter *iter)
@@ -374,8 +403,34 @@ static ssize_t blkdev_direct_IO(struct kiocb *iocb, struct iov_iter *iter)
 	if (blkdev_dio_invalid(bdev, iocb, iter))
 		return -EINVAL;
 
+	/* HIPRI needs private as bio; HAS_METADATA keeps it as uio_meta */
+	if ((iocb->ki_flags & IOCB_HIPRI) &&
+	    (iocb->ki_flags & IOCB_HAS_METADATA))
+		return -EOPNOTSUPP;
+
+	if (iov_iter_rw(iter) == WRITE) {
+		u16 max_write_streams = bdev_max_write_streams(bdev);
+
+		if (iocb->ki_write_stream) {
+			if (iocb->ki_write_stream > max_write_streams)
+				return -EINVAL;
+		} else if (max_write_streams) {
+			enum rw_hint write_hint =
+				file_inode(iocb->ki_filp)->i_write_hint;
+
+			/*
+			 * Just use the write hint as write stream for block
+			 * device writes.  This assumes no file system is
+			 * mounted that would use the streams differently.
+			 */
+			if (write_hint <= max_write_streams)
+				iocb->ki_write_stream = write_hint;
+		}
+	}
+
 	nr_pages = bio_iov_vecs_to_alloc(iter, BIO_MAX_VECS + 1);
-	if (likely(nr_pages <= BIO_MAX_VECS)) {
+	if (likely(nr_pages <= BIO_MAX_VECS &&
+		   !(iocb->ki_flags & IOCB_HAS_METADATA))) {
 		if (is_sync_kiocb(iocb))
 			return __blkdev_direct_IO_simple(iocb, iter, bdev,
 							nr_pages);
@@ -404,8 +459,10 @@ static int blkdev_iomap_begin(struct inode *inode, loff_t offset, loff_t length,
 	return 0;
 }
 
+static DEFINE_IOMAP_ITER_NEXT(blkdev_iomap_next, blkdev_iomap_begin);
+
 static const struct iomap_ops blkdev_iomap_ops = {
-	.iomap_begin		= blkdev_iomap_begin,
+	.iomap_next		= blkdev_iomap_next,
 };
 
 #ifdef CONFIG_BUFFER_HEAD
@@ -427,12 +484,13 @@ static int blkdev_get_block(struct inode *inode, sector_t iblock,
 static int blkdev_writepages(struct address_space *mapping,
 		struct writeback_control *wbc)
 {
+	struct folio *folio = NULL;
 	struct blk_plug plug;
 	int err;
 
 	blk_start_plug(&plug);
-	err = write_cache_pages(mapping, wbc, block_write_full_folio,
-			blkdev_get_block);
+	while ((folio = writeback_iter(mapping, wbc, folio, &err)))
+		err = block_write_full_folio(folio, wbc, blkdev_get_block);
 	blk_finish_plug(&plug);
 
 	return err;
@@ -448,71 +506,63 @@ static void blkdev_readahead(struct readahead_control *rac)
 	mpage_readahead(rac, blkdev_get_block);
 }
 
-static int blkdev_write_begin(struct file *file, struct address_space *mapping,
-		loff_t pos, unsigned len, struct folio **foliop, void **fsdata)
-{
-	return block_write_begin(mapping, pos, len, foliop, blkdev_get_block);
-}
-
-static int blkdev_write_end(struct file *file, struct address_space *mapping,
-		loff_t pos, unsigned len, unsigned copied, struct folio *folio,
-		void *fsdata)
-{
-	int ret;
-	ret = block_write_end(file, mapping, pos, len, copied, folio, fsdata);
-
-	folio_unlock(folio);
-	folio_put(folio);
-
-	return ret;
-}
-
 const struct address_space_operations def_blk_aops = {
 	.dirty_folio	= block_dirty_folio,
 	.invalidate_folio = block_invalidate_folio,
 	.read_folio	= blkdev_read_folio,
 	.readahead	= blkdev_readahead,
 	.writepages	= blkdev_writepages,
-	.write_begin	= blkdev_write_begin,
-	.write_end	= blkdev_write_end,
 	.migrate_folio	= buffer_migrate_folio_norefs,
 	.is_dirty_writeback = buffer_check_dirty_writeback,
 };
 #else /* CONFIG_BUFFER_HEAD */
 static int blkdev_read_folio(struct file *file, struct folio *folio)
 {
-	return iomap_read_folio(folio, &blkdev_iomap_ops);
+	iomap_bio_read_folio(folio, &blkdev_iomap_ops);
+	return 0;
 }
 
 static void blkdev_readahead(struct readahead_control *rac)
 {
-	iomap_readahead(rac, &blkdev_iomap_ops);
+	iomap_bio_readahead(rac, &blkdev_iomap_ops);
 }
 
-static int blkdev_map_blocks(struct iomap_writepage_ctx *wpc,
-		struct inode *inode, loff_t offset, unsigned int len)
+static ssize_t blkdev_writeback_range(struct iomap_writepage_ctx *wpc,
+		struct folio *folio, u64 offset, unsigned int len, u64 end_pos)
 {
-	loff_t isize = i_size_read(inode);
+	loff_t isize = i_size_read(wpc->inode);
 
 	if (WARN_ON_ONCE(offset >= isize))
 		return -EIO;
-	if (offset >= wpc->iomap.offset &&
-	    offset < wpc->iomap.offset + wpc->iomap.length)
-		return 0;
-	return blkdev_iomap_begin(inode, offset, isize - offset,
-				  IOMAP_WRITE, &wpc->iomap, NULL);
+
+	if (offset < wpc->iomap.offset ||
+	    offset >= wpc->iomap.offset + wpc->iomap.length) {
+		int error;
+
+		error = blkdev_iomap_begin(wpc->inode, offset, isize - offset,
+				IOMAP_WRITE, &wpc->iomap, NULL);
+		if (error)
+			return error;
+	}
+
+	return iomap_add_to_ioend(wpc, folio, offset, end_pos, len);
 }
 
 static const struct iomap_writeback_ops blkdev_writeback_ops = {
-	.map_blocks		= blkdev_map_blocks,
+	.writeback_range	= blkdev_writeback_range,
+	.writeback_submit	= iomap_ioend_writeback_submit,
 };
 
 static int blkdev_writepages(struct address_space *mapping,
 		struct writeback_control *wbc)
 {
-	struct iomap_writepage_ctx wpc = { };
+	struct iomap_writepage_ctx wpc = {
+		.inode		= mapping->host,
+		.wbc		= wbc,
+		.ops		= &blkdev_writeback_ops
+	};
 
-	return iomap_writepages(mapping, wbc, &wpc, &blkdev_writeback_ops);
+	return iomap_writepages(&wpc);
 }
 
 const struct address_space_operations def_blk_aops = {
@@ -532,11 +582,6 @@ const struct address_space_operations def_blk_aops = {
  * The answer of a device that cannot tell holes from data: everything up to
  * @end is data.
  */
-static loff_t bdev_seek_all_data(loff_t offset, loff_t end, int whence)
-{
-	return whence == SEEK_DATA ? offset : end;
-}
-
 /* The errors of a query that no device answers, as for a regular file. */
 static int bdev_seek_check(struct block_device *bdev, loff_t offset,
 			   loff_t end, int whence)
@@ -604,129 +649,31 @@ loff_t bdev_seek_hole_data(struct block_device *bdev, loff_t offset,
 	if (ret < disk_end)
 		return ret;
 	/* None before the disk's end, and past it reads fail: data. */
-	return whence == SEEK_DATA ? disk_end : end;
+	return bdev_seek_all_data(disk_end, end, whence);
 }
 EXPORT_SYMBOL_GPL(bdev_seek_hole_data);
 
 /*
  * After a failed write-back, a folio is clean but may hold what the device
  * never received, and reads through the page cache return it: then any
- * cached folio is data, not only the dirty and under-writeback ones.
+ * cached folio is data, not only the dirty and under-writeback ones. Even
+ * once an fsync() has reported the error, reads still return those folios,
+ * so the error is not sampled against the file: it counts for as long as
+ * the mapping records it.
  */
-static bool bdev_cache_lost_writes(struct address_space *mapping)
+static bool bdev_cache_lost_writes(struct file *file)
 {
-	return errseq_check(&mapping->wb_err, 0) != 0;
+	return errseq_check(&file->f_mapping->wb_err, 0) != 0;
 }
 
-/* May a read through @mapping return something else than the device? */
-static bool bdev_cache_busy(struct address_space *mapping)
+/* May a read through @file return something else than the device? */
+static bool bdev_cache_busy(struct file *file)
 {
+	struct address_space *mapping = file->f_mapping;
+
 	return mapping_tagged(mapping, PAGECACHE_TAG_DIRTY) ||
 	       mapping_tagged(mapping, PAGECACHE_TAG_WRITEBACK) ||
-	       bdev_cache_lost_writes(mapping);
-}
-
-static bool bdev_cache_folio_busy(struct xa_state *xas, void *entry,
-				  bool any)
-{
-	if (!entry || xa_is_value(entry))
-		return false;
-	return any || xas_get_mark(xas, PAGECACHE_TAG_DIRTY) ||
-	       xas_get_mark(xas, PAGECACHE_TAG_WRITEBACK);
-}
-
-/*
- * The most entries bdev_cache_next_folio() passes under one RCU read side.
- */
-#define BDEV_CACHE_SCAN_ENTRIES	4096
-
-/*
- * The index of the first folio of @mapping from @index to @last, skipping
- * shadow entries; ULONG_MAX if there is none. After BDEV_CACHE_SCAN_ENTRIES
- * shadows, the index reached, which the caller then counts as data.
- */
-static pgoff_t bdev_cache_next_folio(struct address_space *mapping,
-				     pgoff_t index, pgoff_t last)
-{
-	XA_STATE(xas, &mapping->i_pages, index);
-	unsigned int n = 0;
-	void *entry;
-
-	rcu_read_lock();
-	xas_for_each(&xas, entry, last) {
-		if (xas_retry(&xas, entry))
-			continue;
-		if (!xa_is_value(entry) || ++n == BDEV_CACHE_SCAN_ENTRIES)
-			break;
-	}
-	rcu_read_unlock();
-	return entry ? xas.xa_index : ULONG_MAX;
-}
-
-/*
- * The first byte at or after @pos, and below @end, of a folio of @mapping
- * that is dirty or under writeback (any folio if @any); @end if there is
- * none.
- */
-static loff_t bdev_cache_next_busy(struct address_space *mapping,
-				   loff_t pos, loff_t end, bool any)
-{
-	pgoff_t last = (end - 1) >> PAGE_SHIFT;
-	pgoff_t index = pos >> PAGE_SHIFT, wb = index;
-
-	if (any) {
-		index = bdev_cache_next_folio(mapping, index, last);
-		if (index == ULONG_MAX)
-			return end;
-	} else {
-		if (!xa_find(&mapping->i_pages, &index, last,
-			     PAGECACHE_TAG_DIRTY))
-			index = ULONG_MAX;
-		if (!xa_find(&mapping->i_pages, &wb, last,
-			     PAGECACHE_TAG_WRITEBACK))
-			wb = ULONG_MAX;
-		index = min(index, wb);
-		if (index == ULONG_MAX)
-			return end;
-	}
-	/* A large folio may start before @pos. */
-	return max(pos, (loff_t)index << PAGE_SHIFT);
-}
-
-/*
- * The most folios bdev_cache_skip_busy() passes under one RCU read side,
- * so that a long run of dirty folios does not hold off a grace period.
- */
-#define BDEV_CACHE_SKIP_FOLIOS	64
-
-/*
- * Move @pos past the busy folios (as for bdev_cache_next_busy()) that it
- * lies in: the first byte at or after @pos that is in none, or @end, or,
- * after BDEV_CACHE_SKIP_FOLIOS folios, as far as it got.
- */
-static loff_t bdev_cache_skip_busy(struct address_space *mapping,
-				   loff_t pos, loff_t end, bool any)
-{
-	XA_STATE(xas, &mapping->i_pages, pos >> PAGE_SHIFT);
-	unsigned int n = 0;
-	void *entry;
-
-	rcu_read_lock();
-	while (n < BDEV_CACHE_SKIP_FOLIOS && pos < end) {
-		unsigned long nr;
-
-		entry = xas_load(&xas);
-		if (xas_retry(&xas, entry))
-			continue;
-		if (!bdev_cache_folio_busy(&xas, entry, any))
-			break;
-		nr = 1UL << xas_get_order(&xas);
-		xas_set(&xas, round_down(xas.xa_index, nr) + nr);
-		pos = (loff_t)xas.xa_index << PAGE_SHIFT;
-		n++;
-	}
-	rcu_read_unlock();
-	return min(pos, end);
+	       bdev_cache_lost_writes(file);
 }
 
 /*
@@ -744,13 +691,15 @@ static loff_t bdev_file_seek_hole(struct block_device *bdev, loff_t offset,
 		if (fatal_signal_pending(current))
 			return -EINTR;
 		cond_resched();
-		next = bdev_cache_skip_busy(mapping, pos, end, any);
+		next = mapping_seek_dirty(mapping, pos, end, SEEK_HOLE, any);
 		if (next == end)
 			return end;
 		if (next > pos) {
 			pos = next;
 			continue;
 		}
+		/* The folio at @pos was clean before the driver is asked. */
+		smp_rmb();
 		next = bdev_seek_hole_data(bdev, pos, end, SEEK_HOLE);
 		if (next < 0 || next == pos || next == end)
 			return next;
@@ -790,19 +739,38 @@ loff_t bdev_file_seek_hole_data(struct file *bdev_file, loff_t offset,
 	 * The page cache is looked at before the driver is asked: a folio
 	 * that was clean then had reached the driver before it answers.
 	 */
-	if (!bdev_cache_busy(mapping))
+	if (!bdev_cache_busy(bdev_file)) {
+		/* Pairs with write-back end: marks cleared after the I/O. */
+		smp_rmb();
 		return bdev_seek_hole_data(bdev, offset, end, whence);
-	any = bdev_cache_lost_writes(mapping);
+	}
+	any = bdev_cache_lost_writes(bdev_file);
 	if (whence == SEEK_HOLE)
 		return bdev_file_seek_hole(bdev, offset, end, any);
 
-	next = bdev_cache_next_busy(mapping, offset, end, any);
+	next = mapping_seek_dirty(mapping, offset, end, SEEK_DATA, any);
 	if (next == offset)
 		return offset;
+	smp_rmb();
 	/* No need to search the device past the first busy folio. */
 	return bdev_seek_hole_data(bdev, offset, next, SEEK_DATA);
 }
 EXPORT_SYMBOL_GPL(bdev_file_seek_hole_data);
+
+/*
+ * Every lseek() of a block device sets f_pos under f_lock, so that none sees
+ * another's store torn on 32-bit. Not under the inode lock: fallocate(),
+ * BLKDISCARD, BLKZEROOUT and set_blocksize() hold it across I/O, which
+ * SEEK_DATA and SEEK_HOLE must not wait for. read() and write() move f_pos
+ * without a lock, as before: a block device file has no FMODE_ATOMIC_POS.
+ */
+static loff_t blkdev_seek_setpos(struct file *file, loff_t pos)
+{
+	spin_lock(&file->f_lock);
+	pos = vfs_setpos(file, pos, MAX_LFS_FILESIZE);
+	spin_unlock(&file->f_lock);
+	return pos;
+}
 
 /*
  * for a block special file file_inode(file)->i_size is zero
@@ -815,12 +783,9 @@ static loff_t blkdev_llseek(struct file *file, loff_t offset, int whence)
 
 	/*
 	 * The driver may sleep on metadata I/O to answer SEEK_DATA and
-	 * SEEK_HOLE, and the answer is advisory: ask without the inode lock.
-	 * The new position does not depend on the old one, so it is set
-	 * without the lock too, as for SEEK_DATA on a regular file: a
-	 * concurrent SEEK_CUR under the lock sees it before or after. If the
-	 * device shrank meanwhile, the position may end up past its end, as
-	 * after any resize.
+	 * SEEK_HOLE, and the answer is advisory: ask without the inode lock,
+	 * which fallocate() holds across I/O. If the device shrank meanwhile,
+	 * the position may end up past its end, as after any resize.
 	 */
 	if (whence == SEEK_DATA || whence == SEEK_HOLE) {
 		loff_t size = bdev_nr_bytes(I_BDEV(bd_inode));
@@ -832,11 +797,18 @@ static loff_t blkdev_llseek(struct file *file, loff_t offset, int whence)
 		if (whence == SEEK_DATA &&
 		    retval >= min(size, bdev_nr_bytes(I_BDEV(bd_inode))))
 			return -ENXIO;
-		return vfs_setpos(file, retval, MAX_LFS_FILESIZE);
+		return blkdev_seek_setpos(file, retval);
 	}
 
 	inode_lock(bd_inode);
+	/*
+	 * f_lock, as for SEEK_DATA and SEEK_HOLE; generic_file_llseek_size()
+	 * takes it itself only for files with FMODE_ATOMIC_POS or a directory
+	 * iterator, which a block device file has not.
+	 */
+	spin_lock(&file->f_lock);
 	retval = fixed_size_llseek(file, offset, whence, i_size_read(bd_inode));
+	spin_unlock(&file->f_lock);
 	inode_unlock(bd_inode);
 	return retval;
 }
@@ -916,12 +888,14 @@ static int blkdev_open(struct inode *inode, struct file *filp)
 	if (ret)
 		return ret;
 
-	bdev = blkdev_get_no_open(inode->i_rdev);
+	bdev = blkdev_get_no_open(inode->i_rdev, true);
 	if (!bdev)
 		return -ENXIO;
 
 	if (bdev_can_atomic_write(bdev))
 		filp->f_mode |= FMODE_CAN_ATOMIC_WRITE;
+	if (blk_get_integrity(bdev->bd_disk))
+		filp->f_mode |= FMODE_HAS_METADATA;
 
 	ret = bdev_open(bdev, mode, filp->private_data, NULL, filp);
 	if (ret)
@@ -961,7 +935,8 @@ blkdev_direct_write(struct kiocb *iocb, struct iov_iter *from)
 
 static ssize_t blkdev_buffered_write(struct kiocb *iocb, struct iov_iter *from)
 {
-	return iomap_file_buffered_write(iocb, from, &blkdev_iomap_ops, NULL);
+	return iomap_file_buffered_write(iocb, from, &blkdev_iomap_ops, NULL,
+			NULL);
 }
 
 /*
@@ -1091,7 +1066,7 @@ reexpand:
 
 #define	BLKDEV_FALLOC_FL_SUPPORTED					\
 		(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE |		\
-		 FALLOC_FL_ZERO_RANGE)
+		 FALLOC_FL_ZERO_RANGE | FALLOC_FL_WRITE_ZEROES)
 
 static long blkdev_fallocate(struct file *file, int mode, loff_t start,
 			     loff_t len)
@@ -1100,10 +1075,18 @@ static long blkdev_fallocate(struct file *file, int mode, loff_t start,
 	struct block_device *bdev = I_BDEV(inode);
 	loff_t end = start + len - 1;
 	loff_t isize;
+	unsigned int flags;
 	int error;
 
 	/* Fail if we don't recognize the flags. */
 	if (mode & ~BLKDEV_FALLOC_FL_SUPPORTED)
+		return -EOPNOTSUPP;
+	/*
+	 * Don't allow writing zeroes if the device does not enable the
+	 * unmap write zeroes operation.
+	 */
+	if ((mode & FALLOC_FL_WRITE_ZEROES) &&
+	    !bdev_write_zeroes_unmap_sectors(bdev))
 		return -EOPNOTSUPP;
 
 	/* Don't go off the end of the device. */
@@ -1127,48 +1110,46 @@ static long blkdev_fallocate(struct file *file, int mode, loff_t start,
 	inode_lock(inode);
 	filemap_invalidate_lock(inode->i_mapping);
 
+	switch (mode) {
+	case FALLOC_FL_ZERO_RANGE:
+	case FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE:
+		flags = BLKDEV_ZERO_NOUNMAP;
+		break;
+	case FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE:
+		flags = BLKDEV_ZERO_NOFALLBACK;
+		break;
+	case FALLOC_FL_WRITE_ZEROES:
+		flags = 0;
+		break;
+	default:
+		error = -EOPNOTSUPP;
+		goto fail;
+	}
+
 	/*
 	 * Invalidate the page cache, including dirty pages, for valid
 	 * de-allocate mode calls to fallocate().
 	 */
-	switch (mode) {
-	case FALLOC_FL_ZERO_RANGE:
-	case FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE:
-		error = truncate_bdev_range(bdev, file_to_blk_mode(file), start, end);
-		if (error)
-			goto fail;
+	error = truncate_bdev_range(bdev, file_to_blk_mode(file), start, end);
+	if (error)
+		goto fail;
 
-		error = blkdev_issue_zeroout(bdev, start >> SECTOR_SHIFT,
-					     len >> SECTOR_SHIFT, GFP_KERNEL,
-					     BLKDEV_ZERO_NOUNMAP);
-		break;
-	case FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE:
-		error = truncate_bdev_range(bdev, file_to_blk_mode(file), start, end);
-		if (error)
-			goto fail;
-
-		error = blkdev_issue_zeroout(bdev, start >> SECTOR_SHIFT,
-					     len >> SECTOR_SHIFT, GFP_KERNEL,
-					     BLKDEV_ZERO_NOFALLBACK);
-		break;
-	default:
-		error = -EOPNOTSUPP;
-	}
-
+	error = blkdev_issue_zeroout(bdev, start >> SECTOR_SHIFT,
+				     len >> SECTOR_SHIFT, GFP_KERNEL, flags);
  fail:
 	filemap_invalidate_unlock(inode->i_mapping);
 	inode_unlock(inode);
 	return error;
 }
 
-static int blkdev_mmap(struct file *file, struct vm_area_struct *vma)
+static int blkdev_mmap_prepare(struct vm_area_desc *desc)
 {
-	struct inode *bd_inode = bdev_file_inode(file);
+	struct file *file = desc->file;
 
-	if (bdev_read_only(I_BDEV(bd_inode)))
-		return generic_file_readonly_mmap(file, vma);
+	if (bdev_read_only(I_BDEV(bdev_file_inode(file))))
+		return generic_file_readonly_mmap_prepare(desc);
 
-	return generic_file_mmap(file, vma);
+	return generic_file_mmap_prepare(desc);
 }
 
 const struct file_operations def_blk_fops = {
@@ -1178,7 +1159,7 @@ const struct file_operations def_blk_fops = {
 	.read_iter	= blkdev_read_iter,
 	.write_iter	= blkdev_write_iter,
 	.iopoll		= iocb_bio_iopoll,
-	.mmap		= blkdev_mmap,
+	.mmap_prepare	= blkdev_mmap_prepare,
 	.fsync		= blkdev_fsync,
 	.unlocked_ioctl	= blkdev_ioctl,
 #ifdef CONFIG_COMPAT
@@ -1188,7 +1169,7 @@ const struct file_operations def_blk_fops = {
 	.splice_write	= iter_file_splice_write,
 	.fallocate	= blkdev_fallocate,
 	.uring_cmd	= blkdev_uring_cmd,
-	.fop_flags	= FOP_BUFFER_RASYNC,
+	.fop_flags	= FOP_BUFFER_RASYNC | FOP_DONTCACHE,
 };
 
 static __init int blkdev_init(void)

@@ -138,7 +138,8 @@ void query_until(int fd, int64_t size, const ExtentMap &want,
 	}
 }
 
-ZramDevice::ZramDevice(int64_t size, const std::string &backing)
+ZramDevice::ZramDevice(int64_t size, const std::string &backing,
+		       const std::vector<std::string> &attrs)
 {
 	const std::string ctl = "/sys/class/zram-control/hot_add";
 	if (access(ctl.c_str(), F_OK))
@@ -149,6 +150,10 @@ ZramDevice::ZramDevice(int64_t size, const std::string &backing)
 	try {
 		if (!backing.empty())
 			write_value(sysfs("backing_dev"), backing);
+		for (const std::string &a : attrs) {
+			size_t eq = a.find('=');
+			write_value(sysfs(a.substr(0, eq)), a.substr(eq + 1));
+		}
 		write_value(sysfs("disksize"), std::to_string(size));
 		wait_for_node(path_);
 	} catch (...) {

@@ -82,7 +82,10 @@ void query_until(int fd, int64_t size, const ExtentMap &want,
 // that takes written-back pages (backing_dev, CONFIG_ZRAM_WRITEBACK).
 class ZramDevice {
 public:
-	explicit ZramDevice(int64_t size, const std::string &backing = "");
+	// @attrs ("name=value", e.g. "recomp_algorithm=algo=deflate") are
+	// written before disksize, as zram takes its algorithms only then.
+	explicit ZramDevice(int64_t size, const std::string &backing = "",
+			    const std::vector<std::string> &attrs = {});
 	~ZramDevice();
 	ZramDevice(const ZramDevice &) = delete;
 	ZramDevice &operator=(const ZramDevice &) = delete;

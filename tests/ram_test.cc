@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fcntl.h>
+#include <functional>
 #include <future>
 #include <iostream>
 #include <random>
@@ -289,6 +290,107 @@ TEST_F(ZramMap, WrittenBackPagesAreData)
 	ExpectMapAndSeeks(rfd.get(), size, model.map(size));
 	for (const Extent &e : model.map(size))
 		ExpectPattern(fd.get(), e.start, e.end - e.start, 11);
+}
+
+// Walk @fd (@size bytes) again and again while @op (@what) runs on another
+// thread. Each walk answers within the liveness bound and reports data over
+// every extent of @want: a hole there would be wrong whatever @op does.
+// No walk waits for @op: @op takes over 2 s (else the test could not tell),
+// at least three walks run meanwhile, and the slowest takes under a third
+// of @op's time.
+void ExpectWalksDoNotWaitFor(int fd, int64_t size, const ExtentMap &want,
+			     const std::string &what,
+			     const std::function<void()> &op)
+{
+	using Clock = std::chrono::steady_clock;
+	const auto t0 = Clock::now();
+	auto done = std::async(std::launch::async, op);
+	int walks = 0;
+	Clock::duration slowest{};
+	while (done.wait_for(std::chrono::milliseconds(0)) !=
+	       std::future_status::ready) {
+		const auto w0 = Clock::now();
+		auto walk = std::async(std::launch::async, [&] {
+			return seekmap::walk(fd, size);
+		});
+		if (!AnswersWithin(walk, "a walk during " + what))
+			break;
+		slowest = std::max(slowest, Clock::now() - w0);
+		seekmap::Walk w = walk.get();
+		EXPECT_EQ(w.error, "");
+		for (const Extent &e : want)
+			EXPECT_EQ(seekmap::window(w.map, e.start, e.end),
+				  (ExtentMap{{0, e.length()}}))
+				<< "a hole over data during " << what << ": "
+				<< seekmap::to_string(w.map);
+		walks++;
+	}
+	ASSERT_TRUE(AnswersWithin(done, what));
+	done.get();
+	const auto took = Clock::now() - t0;
+	auto ms = [](Clock::duration d) {
+		return std::chrono::duration_cast<std::chrono::milliseconds>(d)
+			.count();
+	};
+	std::cout << "[   WAIT   ] " << what << ": " << ms(took) << " ms, "
+		  << walks << " walks meanwhile, the slowest " << ms(slowest)
+		  << " ms" << std::endl;
+	ASSERT_GT(took, std::chrono::seconds(2))
+		<< what << " was too quick to tell a waiting query";
+	EXPECT_GE(walks, 3) << "the walks waited for " << what;
+	EXPECT_LT(slowest, took / 3) << "a walk waited for " << what;
+}
+
+// A writeback holds zram's dev_lock for writing for as long as it runs,
+// and here it runs for seconds: one page at a time (writeback_batch_size
+// 1) to a backing device that completes each write after 10 ms (null_blk,
+// timer completions). A query never waits for it (all data where it
+// cannot look); afterwards the map is exact.
+TEST_F(ZramMap, WalksDoNotWaitForAWritebackToASlowDevice)
+{
+	const int64_t size = 16 * MiB, run = 64 * KiB;
+	NullBlkDevice slow({"memory_backed=1", "size=16", "irqmode=2",
+			    "completion_nsec=10000000"});
+	ZramDevice zram(size, slow.path());
+	write_value(zram.sysfs("writeback_batch_size"), "1");
+	UniqueFd fd = open_or_throw(zram.path(), O_RDWR | O_DIRECT);
+	UniqueFd rfd = open_or_throw(zram.path(), O_RDONLY);
+	RamModel model(size, 4 * KiB);
+	for (int64_t off = 0; off < size; off += 16 * run) {
+		direct_write(fd.get(), off + run, run, 5);
+		model.write(off + run, run);
+	}
+	const ExtentMap want = model.map(size);
+	ExpectMapAndSeeks(rfd.get(), size, want);
+	write_value(zram.sysfs("idle"), "all");
+	ExpectWalksDoNotWaitFor(rfd.get(), size, want, "a writeback", [&] {
+		write_value(zram.sysfs("writeback"), "idle");
+	});
+	ExpectMapAndSeeks(rfd.get(), size, want);
+}
+
+// A recompression holds zram's dev_lock for writing for as long as it runs
+// (here seconds: 512 pages again, with deflate, under the debug kernel) and
+// each slot's lock while it recompresses it. A query never waits for it;
+// afterwards the map is exact.
+TEST_F(ZramMap, WalksDoNotWaitForARecompression)
+{
+	const int64_t size = 16 * MiB, run = 64 * KiB;
+	ZramDevice zram(size, "", {"recomp_algorithm=algo=deflate"});
+	UniqueFd fd = open_or_throw(zram.path(), O_RDWR | O_DIRECT);
+	UniqueFd rfd = open_or_throw(zram.path(), O_RDONLY);
+	RamModel model(size, 4 * KiB);
+	for (int64_t off = 0; off < size; off += 8 * run) {
+		direct_write(fd.get(), off, run, 9, kCompressible);
+		model.write(off, run);
+	}
+	const ExtentMap want = model.map(size);
+	ExpectMapAndSeeks(rfd.get(), size, want);
+	write_value(zram.sysfs("idle"), "all");
+	ExpectWalksDoNotWaitFor(rfd.get(), size, want, "a recompression", [&] {
+		write_value(zram.sysfs("recompress"), "type=idle");
+	});
+	ExpectMapAndSeeks(rfd.get(), size, want);
 }
 
 // A walker holds the device open: reset and hot_remove are refused, the

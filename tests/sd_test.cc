@@ -119,6 +119,36 @@ public:
 		write_value(file, rule.str());
 	}
 
+	// Every GET LBA STATUS completes with @host byte, @status and, for
+	// CHECK CONDITION (2), sense @key/@asc/@ascq; only after the probe.
+	void fail_gls(int host, int status, int key = 0, int asc = 0,
+		      int ascq = 0) const
+	{
+		std::ostringstream rule;
+		rule << std::hex << "2 1 0x9e 0x" << host << " 0 0x" << status
+		     << " 0x" << key << " 0x" << asc << " 0x" << ascq;
+		write_value(error_file(), rule.str());
+	}
+	// Every GET LBA STATUS is dropped: it times out.
+	void drop_gls() const { write_value(error_file(), "0 1 0x9e"); }
+	// No GET LBA STATUS rule left (either may be absent: the write then
+	// fails, which is ignored).
+	void clear_gls() const
+	{
+		for (const char *r : {"- 2 0x9e", "- 0 0x9e"})
+			try {
+				write_value(error_file(), r);
+			} catch (...) {
+			}
+	}
+	// sd revalidates the disk (READ CAPACITY(16) again), without rules.
+	void rescan() const
+	{
+		clear_gls();
+		write_value("/sys/class/scsi_device/" + hctl_ + "/device/rescan",
+			    "1");
+	}
+
 	// Commands the host received (statistics=1), all opcodes.
 	int64_t commands() const
 	{
@@ -145,6 +175,10 @@ public:
 	}
 
 private:
+	std::string error_file() const
+	{
+		return "/sys/kernel/debug/scsi_debug/" + hctl_ + "/error";
+	}
 	static void unload()
 	{
 		if (access("/sys/module/scsi_debug", F_OK))
@@ -218,6 +252,42 @@ protected:
 	}
 };
 class SdRace : public DeviceTest {};
+
+// GET LBA STATUS that fails: a query never waits seconds for the device and
+// fails only with what a read of the same blocks would get (medium and
+// hardware errors); a change the device reports drops the disk's
+// qualification until it is revalidated.
+class SdErrors : public Sd {
+protected:
+	// The longest a query may take when GET LBA STATUS times out or the
+	// device stays busy: sd's 2 s command timeout (the block layer rounds
+	// it up to the next second), scsi_debug's error handling (it cannot
+	// abort a dropped command: the host resets the device) and slack for
+	// a loaded guest. Before, a query took 30 s (timeout) and 60 s (BUSY).
+	static constexpr std::chrono::seconds kShortBound{12};
+
+	// SEEK_DATA and SEEK_HOLE at 0 answer "data" (0 and size), each within
+	// kShortBound; the time of the slower.
+	static std::chrono::steady_clock::duration
+	expect_data_within(int fd, int64_t size)
+	{
+		using Clock = std::chrono::steady_clock;
+		Clock::duration worst{};
+		for (int whence : {SEEK_DATA, SEEK_HOLE}) {
+			auto t0 = Clock::now();
+			auto q = std::async(std::launch::async, [=] {
+				return seekmap::seek(fd, 0, whence);
+			});
+			if (!AnswersWithin(q, "a query of a failing disk",
+					   kShortBound))
+				continue;
+			worst = std::max(worst, Clock::now() - t0);
+			EXPECT_EQ(q.get(), whence == SEEK_DATA ? 0 : size)
+				<< (whence == SEEK_DATA ? "SEEK_DATA" : "SEEK_HOLE");
+		}
+		return worst;
+	}
+};
 class SdMap : public DeviceTest, public ::testing::WithParamInterface<int64_t> {};
 
 // Written blocks are data, never-written and unmapped blocks holes, on
@@ -504,6 +574,203 @@ TEST_F(SdRace, DeleteWhileAWalkerHoldsItOpen)
 	EXPECT_EQ(t.wrong, 0);
 	EXPECT_GT(t.right, 0) << "the delete came before any query";
 	EXPECT_GT(t.failed + t.all_data, 0) << "no query saw the disk go";
+}
+
+// A GET LBA STATUS that times out is data, within seconds (old: EIO,
+// or data, after 30 s). The error handling of that timeout resets the
+// device (scsi_debug cannot abort a dropped command), whose power on/reset
+// unit attention may then reach GET LBA STATUS and drop the
+// qualification: the disk answers again after a rescan.
+TEST_F(SdErrors, TimeoutIsDataWithinSeconds)
+{
+	ScsiDebug sd(lbp_params(512));
+	UniqueFd fd = open_or_throw(sd.path(), O_RDONLY);
+	const int64_t size = size_of(fd.get());
+	write_one_extent(sd, size);
+	sd.drop_gls();
+	ScopeExit clear([&] { sd.clear_gls(); });
+	auto took = expect_data_within(fd.get(), size);
+	std::cout << "[ TIMEOUT  ] slowest query "
+		  << std::chrono::duration_cast<milliseconds>(took).count()
+		  << " ms" << std::endl;
+	EXPECT_LT(took, kShortBound);
+	sd.rescan();
+	ExpectMap(fd.get(), size, kOneExtent);
+}
+
+// BUSY and TASK SET FULL are requeued by the midlayer for as long as the
+// command's timeout allows: a few seconds, then data (old: 60 s).
+TEST_F(SdErrors, BusyIsDataWithinSeconds)
+{
+	ScsiDebug sd(lbp_params(512));
+	UniqueFd fd = open_or_throw(sd.path(), O_RDONLY);
+	const int64_t size = size_of(fd.get());
+	write_one_extent(sd, size);
+	for (int status : {0x08 /* BUSY */, 0x28 /* TASK SET FULL */}) {
+		SCOPED_TRACE("status " + std::to_string(status));
+		sd.fail_gls(0, status);
+		EXPECT_LT(expect_data_within(fd.get(), size),
+			  kShortBound);
+		sd.clear_gls();
+		ExpectMap(fd.get(), size, kOneExtent);
+	}
+}
+
+// Transport trouble (host bytes) and ABORTED COMMAND say nothing of the
+// data: the query is data, not EIO, one command per query (no retry), and
+// the disk answers again once the command succeeds.
+TEST_F(SdErrors, TransientErrorsAreDataNotEio)
+{
+	ScsiDebug sd(lbp_params(512));
+	UniqueFd fd = open_or_throw(sd.path(), O_RDONLY);
+	const int64_t size = size_of(fd.get());
+	write_one_extent(sd, size);
+	struct {
+		const char *what;
+		int host, status, key, asc, ascq;
+	} errors[] = {
+		{"DID_NO_CONNECT", 0x01, 0, 0, 0, 0},
+		{"DID_BUS_BUSY", 0x02, 0, 0, 0, 0},
+		{"DID_ERROR", 0x07, 0, 0, 0, 0},
+		{"DID_TRANSPORT_DISRUPTED", 0x0e, 0, 0, 0, 0},
+		{"DID_TRANSPORT_FAILFAST", 0x0f, 0, 0, 0, 0},
+		{"ABORTED COMMAND, data phase error", 0, 0x2, 0xb, 0x4b, 0},
+		{"ABORTED COMMAND, IU CRC error", 0, 0x2, 0xb, 0x47, 0x03},
+	};
+	for (auto e : errors) {
+		SCOPED_TRACE(e.what);
+		sd.fail_gls(e.host, e.status, e.key, e.asc, e.ascq);
+		for (int64_t off : {int64_t(0), 4 * MiB, 8 * MiB}) {
+			const int64_t before = sd.commands();
+			EXPECT_EQ(seekmap::seek(fd.get(), off, SEEK_DATA), off);
+			EXPECT_EQ(sd.commands() - before, 1) << "retried";
+			EXPECT_EQ(seekmap::seek(fd.get(), off, SEEK_HOLE), size);
+		}
+		sd.clear_gls();
+		ExpectMap(fd.get(), size, kOneExtent);
+	}
+}
+
+// What a read of the same blocks would get too still fails the query.
+TEST_F(SdErrors, MediumAndHardwareErrorsStillFailWithEio)
+{
+	ScsiDebug sd(lbp_params(512));
+	UniqueFd fd = open_or_throw(sd.path(), O_RDONLY);
+	const int64_t size = size_of(fd.get());
+	write_one_extent(sd, size);
+	for (auto [key, asc] : {std::pair{0x3, 0x11}, std::pair{0x4, 0x44}}) {
+		SCOPED_TRACE("sense key " + std::to_string(key));
+		sd.fail_gls(0, 0x2, key, asc);
+		EXPECT_EQ(seekmap::seek(fd.get(), 0, SEEK_DATA), -EIO);
+		EXPECT_EQ(seekmap::seek(fd.get(), 0, SEEK_HOLE), -EIO);
+		sd.clear_gls();
+		ExpectMap(fd.get(), size, kOneExtent);
+	}
+}
+
+// A device flagged no_report_opcodes (here BLIST_NO_RSOC, 0x20000000,
+// through /proc/scsi/device_info for a product name no other device has)
+// is never sent GET LBA STATUS: all data, no command (old: asked, holes).
+TEST_F(SdErrors, NoReportOpcodesDeviceIsNeverAsked)
+{
+	write_value("/proc/scsi/device_info", "Linux:SeekNoRsoc:0x20000000");
+	ScsiDebug sd(lbp_params(512) + " inq_product=SeekNoRsoc");
+	UniqueFd fd = open_or_throw(sd.path(), O_RDONLY);
+	const int64_t size = size_of(fd.get());
+	{
+		UniqueFd wfd = open_or_throw(sd.path(), O_RDWR | O_DIRECT);
+		discard(wfd.get(), 0, size);
+		direct_write(wfd.get(), 4 * MiB, 8 * KiB, 1);
+	}
+	const int64_t before = sd.commands();
+	seekmap::Walk w = seekmap::walk(fd.get(), size);
+	ASSERT_EQ(w.error, "");
+	EXPECT_EQ(w.map, (ExtentMap{{0, size}}));
+	EXPECT_EQ(sd.commands() - before, 0) << "the device was asked";
+	// Still so after a revalidation.
+	sd.rescan();
+	const int64_t again = sd.commands();
+	EXPECT_EQ(seekmap::seek(fd.get(), 0, SEEK_DATA), 0);
+	EXPECT_EQ(sd.commands() - again, 0);
+}
+
+// A unit attention that reports a change (power on/reset, parameters or
+// capacity changed, inquiry data changed, medium may have changed) is data
+// at once, without a retry, and the disk stays all data, without being
+// asked, until it is revalidated; then it answers again.
+TEST_F(SdErrors, ChangeUnitAttentionIsDataUntilRevalidated)
+{
+	ScsiDebug sd(lbp_params(512));
+	UniqueFd fd = open_or_throw(sd.path(), O_RDONLY);
+	const int64_t size = size_of(fd.get());
+	write_one_extent(sd, size);
+	struct {
+		int asc, ascq;
+	} uas[] = {{0x29, 0x00}, {0x2a, 0x01}, {0x2a, 0x09}, {0x3f, 0x03},
+		   {0x28, 0x00}};
+	for (auto ua : uas) {
+		SCOPED_TRACE("unit attention " + std::to_string(ua.asc) + "/" +
+			     std::to_string(ua.ascq));
+		sd.fail_gls(0, 0x2, 0x6, ua.asc, ua.ascq);
+		int64_t before = sd.commands();
+		EXPECT_EQ(seekmap::seek(fd.get(), 4 * MiB + 8 * KiB, SEEK_HOLE),
+			  size);
+		// On "inquiry data has changed" the midlayer reads the
+		// inquiry data again itself, at a time of its own: the
+		// command count says nothing of ours then.
+		const bool counted = ua.asc != 0x3f;
+		if (counted) {
+			EXPECT_EQ(sd.commands() - before, 1)
+				<< "the unit attention was retried";
+		}
+		// The condition is gone, but the qualification is not trusted.
+		sd.clear_gls();
+		before = sd.commands();
+		EXPECT_EQ(seekmap::seek(fd.get(), 0, SEEK_DATA), 0);
+		ExpectMap(fd.get(), size, (ExtentMap{{0, size}}));
+		if (counted) {
+			EXPECT_EQ(sd.commands() - before, 0)
+				<< "asked before revalidation";
+		}
+		sd.rescan();
+		ExpectMap(fd.get(), size, kOneExtent);
+	}
+}
+
+// Another unit attention (commands cleared by another initiator) is
+// data for that query only, and not retried.
+TEST_F(SdErrors, OtherUnitAttentionIsDataForThatQueryOnly)
+{
+	ScsiDebug sd(lbp_params(512));
+	UniqueFd fd = open_or_throw(sd.path(), O_RDONLY);
+	const int64_t size = size_of(fd.get());
+	write_one_extent(sd, size);
+	sd.fail_gls(0, 0x2, 0x6, 0x2f, 0x00);
+	const int64_t before = sd.commands();
+	EXPECT_EQ(seekmap::seek(fd.get(), 0, SEEK_DATA), 0);
+	EXPECT_EQ(sd.commands() - before, 1) << "the unit attention was retried";
+	sd.clear_gls();
+	ExpectMap(fd.get(), size, kOneExtent);
+}
+
+// On a removable disk any unit attention may be a medium change: data,
+// and the next open revalidates the disk (sdev->changed, the media change
+// event), after which it answers again.
+TEST_F(SdErrors, RemovableDiskUnitAttentionRevalidatesOnOpen)
+{
+	ScsiDebug sd(lbp_params(512) + " removable=1");
+	int64_t size;
+	{
+		UniqueFd fd = open_or_throw(sd.path(), O_RDONLY);
+		size = size_of(fd.get());
+		write_one_extent(sd, size);
+		sd.fail_gls(0, 0x2, 0x6, 0x2f, 0x00);
+		EXPECT_EQ(seekmap::seek(fd.get(), 0, SEEK_DATA), 0);
+		sd.clear_gls();
+		ExpectMap(fd.get(), size, (ExtentMap{{0, size}}));
+	}
+	UniqueFd fd = open_or_throw(sd.path(), O_RDONLY);
+	ExpectMap(fd.get(), size, kOneExtent);
 }
 
 } // namespace

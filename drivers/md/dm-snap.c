@@ -356,8 +356,7 @@ static int init_origin_hash(void)
 {
 	int i;
 
-	_origins = kmalloc_array(ORIGIN_HASH_SIZE, sizeof(struct list_head),
-				 GFP_KERNEL);
+	_origins = kmalloc_objs(struct list_head, ORIGIN_HASH_SIZE);
 	if (!_origins) {
 		DMERR("unable to allocate memory for _origins");
 		return -ENOMEM;
@@ -365,9 +364,7 @@ static int init_origin_hash(void)
 	for (i = 0; i < ORIGIN_HASH_SIZE; i++)
 		INIT_LIST_HEAD(_origins + i);
 
-	_dm_origins = kmalloc_array(ORIGIN_HASH_SIZE,
-				    sizeof(struct list_head),
-				    GFP_KERNEL);
+	_dm_origins = kmalloc_objs(struct list_head, ORIGIN_HASH_SIZE);
 	if (!_dm_origins) {
 		DMERR("unable to allocate memory for _dm_origins");
 		kfree(_origins);
@@ -561,7 +558,7 @@ static int register_snapshot(struct dm_snapshot *snap)
 	struct block_device *bdev = snap->origin->bdev;
 	int r = 0;
 
-	new_o = kmalloc(sizeof(*new_o), GFP_KERNEL);
+	new_o = kmalloc_obj(*new_o);
 	if (!new_o)
 		return -ENOMEM;
 
@@ -668,8 +665,7 @@ static int dm_exception_table_init(struct dm_exception_table *et,
 
 	et->hash_shift = hash_shift;
 	et->hash_mask = size - 1;
-	et->table = kvmalloc_array(size, sizeof(struct dm_hlist_head),
-				   GFP_KERNEL);
+	et->table = kvmalloc_objs(struct dm_hlist_head, size);
 	if (!et->table)
 		return -ENOMEM;
 
@@ -917,9 +913,7 @@ static int init_hash_tables(struct dm_snapshot *s)
 
 static void merge_shutdown(struct dm_snapshot *s)
 {
-	clear_bit_unlock(RUNNING_MERGE, &s->state_bits);
-	smp_mb__after_atomic();
-	wake_up_bit(&s->state_bits, RUNNING_MERGE);
+	clear_and_wake_up_bit(RUNNING_MERGE, &s->state_bits);
 }
 
 static struct bio *__release_queued_bios_after_merge(struct dm_snapshot *s)
@@ -1254,7 +1248,7 @@ static int snapshot_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		origin_mode = BLK_OPEN_WRITE;
 	}
 
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	s = kzalloc_obj(*s);
 	if (!s) {
 		ti->error = "Cannot allocate private snapshot structure";
 		r = -ENOMEM;
@@ -2525,6 +2519,94 @@ static void snapshot_seek_slots(struct dm_exception_table *et, chunk_t next,
 }
 
 /*
+ * Read-hold s->lock for one batch of a search if the exceptions may be
+ * looked at (see above): true with the lock held, false without.
+ */
+static bool snapshot_seek_lock(struct dm_snapshot *s)
+{
+	if (!down_read_trylock(&s->lock))
+		return false;
+	if (s->valid && s->active)
+		return true;
+	up_read(&s->lock);
+	return false;
+}
+
+/*
+ * The first byte of [@pos, @end) whose chunk has a completed exception
+ * (@data) or has none (!@data), one group of chunks at a time; as
+ * snapshot_seek_exceptions() returns.
+ */
+static loff_t snapshot_seek_groups(struct dm_snapshot *s, loff_t pos,
+				   loff_t end, bool data)
+{
+	for (;;) {
+		chunk_t next, last;
+		unsigned int shift, n;
+		bool found = false;
+
+		if (!snapshot_seek_lock(s))
+			return data ? pos : end;
+		/* Only a handover to a snapshot not resumed changes it. */
+		shift = s->store->chunk_shift + SECTOR_SHIFT;
+		next = pos >> shift;
+		last = (end - 1) >> shift;
+		for (n = 0; n < SNAPSHOT_SEEK_BATCH && next <= last; n++) {
+			chunk_t group_last = next |
+				(SNAPSHOT_SEEK_GROUP_CHUNKS - 1);
+
+			found = snapshot_seek_group(&s->complete, &next,
+						    min(group_last, last),
+						    data);
+			if (found)
+				break;
+		}
+		up_read(&s->lock);
+
+		if (found)
+			return max(pos, (loff_t)next << shift);
+		if (next > last)
+			return end;
+		pos = (loff_t)next << shift;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+}
+
+/*
+ * The first byte of [@pos, @end) whose chunk has a completed exception,
+ * walking each slot of the table once, for a range of more groups than the
+ * table has slots; as snapshot_seek_exceptions() returns.
+ */
+static loff_t snapshot_seek_data_slots(struct dm_snapshot *s, loff_t pos,
+				       loff_t end)
+{
+	chunk_t first = ~(chunk_t)0, last;
+	unsigned int shift;
+	u32 slot = 0;
+	bool done;
+
+	for (;;) {
+		if (!snapshot_seek_lock(s))
+			return pos;
+		shift = s->store->chunk_shift + SECTOR_SHIFT;
+		last = (end - 1) >> shift;
+		snapshot_seek_slots(&s->complete, pos >> shift, last, &slot,
+				    &first);
+		done = slot > s->complete.hash_mask;
+		up_read(&s->lock);
+
+		if (done)
+			return first <= last ?
+				max(pos, (loff_t)first << shift) : end;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+}
+
+/*
  * snapshot_seek_exceptions - find chunks with or without a completed exception
  * @s: the snapshot
  * @pos: byte offset in the mapped device to search from
@@ -2539,61 +2621,23 @@ static void snapshot_seek_slots(struct dm_exception_table *et, chunk_t next,
 static loff_t snapshot_seek_exceptions(struct dm_snapshot *s, loff_t pos,
 				       loff_t end, bool data)
 {
-	chunk_t first = ~(chunk_t)0;
-	bool by_slot = false;
-	u32 slot = 0;
+	unsigned int shift;
+	bool by_slot;
 
-	for (;;) {
-		chunk_t next, last;
-		bool found = false;
-		unsigned int shift, n;
+	if (!data)
+		return snapshot_seek_groups(s, pos, end, false);
+	if (!snapshot_seek_lock(s))
+		return pos;
+	/* Groups in the range against slots in the table. */
+	shift = s->store->chunk_shift + SECTOR_SHIFT +
+		DM_CHUNK_CONSECUTIVE_BITS;
+	by_slot = ((end - 1) >> shift) - (pos >> shift) >=
+		  s->complete.hash_mask;
+	up_read(&s->lock);
 
-		if (!down_read_trylock(&s->lock))
-			return data ? pos : end;
-		if (!s->valid || !s->active) {
-			up_read(&s->lock);
-			return data ? pos : end;
-		}
-		/* Only a handover to a snapshot not resumed changes it. */
-		shift = s->store->chunk_shift + SECTOR_SHIFT;
-		next = pos >> shift;
-		last = (end - 1) >> shift;
-		if (data && !slot &&
-		    (last >> DM_CHUNK_CONSECUTIVE_BITS) -
-		    (next >> DM_CHUNK_CONSECUTIVE_BITS) >= s->complete.hash_mask)
-			by_slot = true;
-		if (by_slot) {
-			snapshot_seek_slots(&s->complete, next, last, &slot,
-					    &first);
-			found = slot > s->complete.hash_mask;
-		} else {
-			for (n = 0; n < SNAPSHOT_SEEK_BATCH && next <= last;
-			     n++) {
-				chunk_t group_last = next |
-					(SNAPSHOT_SEEK_GROUP_CHUNKS - 1);
-
-				found = snapshot_seek_group(&s->complete, &next,
-							    min(group_last, last),
-							    data);
-				if (found)
-					break;
-			}
-		}
-		up_read(&s->lock);
-
-		if (by_slot && found)
-			return first <= last ?
-				max(pos, (loff_t)first << shift) : end;
-		if (!by_slot && found)
-			return max(pos, (loff_t)next << shift);
-		if (!by_slot && next > last)
-			return end;
-		if (!by_slot)
-			pos = (loff_t)next << shift;
-		if (fatal_signal_pending(current))
-			return -EINTR;
-		cond_resched();
-	}
+	if (by_slot)
+		return snapshot_seek_data_slots(s, pos, end);
+	return snapshot_seek_groups(s, pos, end, true);
 }
 
 static loff_t snapshot_seek_hole_data(struct dm_target *ti, loff_t offset,
@@ -2606,7 +2650,7 @@ static loff_t snapshot_seek_hole_data(struct dm_target *ti, loff_t offset,
 
 	/* Reads of an invalid snapshot fail: it is all data. */
 	if (!READ_ONCE(s->valid))
-		return whence == SEEK_DATA ? offset : end;
+		return bdev_seek_all_data(offset, end, whence);
 
 	if (whence == SEEK_DATA) {
 		/* Data in the origin ends the search of the exceptions. */
@@ -2863,7 +2907,7 @@ static int origin_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		return -EINVAL;
 	}
 
-	o = kmalloc(sizeof(struct dm_origin), GFP_KERNEL);
+	o = kmalloc_obj(struct dm_origin);
 	if (!o) {
 		ti->error = "Cannot allocate private origin structure";
 		r = -ENOMEM;

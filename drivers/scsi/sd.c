@@ -104,20 +104,47 @@ MODULE_ALIAS_SCSI_DEVICE(TYPE_ZBC);
 
 static void sd_config_write_same(struct scsi_disk *sdkp,
 		struct queue_limits *lim);
-static int  sd_revalidate_disk(struct gendisk *);
-static void sd_unlock_native_capacity(struct gendisk *disk);
-static void sd_shutdown(struct device *);
-static void scsi_disk_release(struct device *cdev);
+static void  sd_revalidate_disk(struct gendisk *);
 
 static DEFINE_IDA(sd_index_ida);
+static DEFINE_MUTEX(sd_mutex_lock);
 
 static mempool_t *sd_page_pool;
+static mempool_t *sd_large_page_pool;
+static atomic_t sd_large_page_pool_users = ATOMIC_INIT(0);
 static struct lock_class_key sd_bio_compl_lkclass;
 
 static const char *sd_cache_types[] = {
 	"write through", "none", "write back",
 	"write back, no read (daft)"
 };
+
+static int sd_large_pool_create(void)
+{
+	mutex_lock(&sd_mutex_lock);
+	if (!sd_large_page_pool) {
+		sd_large_page_pool = mempool_create_page_pool(
+			SD_MEMPOOL_SIZE, get_order(BLK_MAX_BLOCK_SIZE));
+		if (!sd_large_page_pool) {
+			printk(KERN_ERR "sd: can't create large page mempool\n");
+			mutex_unlock(&sd_mutex_lock);
+			return -ENOMEM;
+		}
+	}
+	atomic_inc(&sd_large_page_pool_users);
+	mutex_unlock(&sd_mutex_lock);
+	return 0;
+}
+
+static void sd_large_pool_destroy(void)
+{
+	mutex_lock(&sd_mutex_lock);
+	if (atomic_dec_and_test(&sd_large_page_pool_users)) {
+		mempool_destroy(sd_large_page_pool);
+		sd_large_page_pool = NULL;
+	}
+	mutex_unlock(&sd_mutex_lock);
+}
 
 static void sd_disable_discard(struct scsi_disk *sdkp)
 {
@@ -371,6 +398,35 @@ static ssize_t manage_shutdown_store(struct device *dev,
 	return count;
 }
 static DEVICE_ATTR_RW(manage_shutdown);
+
+static ssize_t manage_restart_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	struct scsi_disk *sdkp = to_scsi_disk(dev);
+	struct scsi_device *sdp = sdkp->device;
+
+	return sysfs_emit(buf, "%u\n", sdp->manage_restart);
+}
+
+static ssize_t manage_restart_store(struct device *dev,
+				    struct device_attribute *attr,
+				    const char *buf, size_t count)
+{
+	struct scsi_disk *sdkp = to_scsi_disk(dev);
+	struct scsi_device *sdp = sdkp->device;
+	bool v;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EACCES;
+
+	if (kstrtobool(buf, &v))
+		return -EINVAL;
+
+	sdp->manage_restart = v;
+
+	return count;
+}
+static DEVICE_ATTR_RW(manage_restart);
 
 static ssize_t
 allow_restart_show(struct device *dev, struct device_attribute *attr, char *buf)
@@ -708,6 +764,7 @@ static struct attribute *sd_disk_attrs[] = {
 	&dev_attr_manage_system_start_stop.attr,
 	&dev_attr_manage_runtime_start_stop.attr,
 	&dev_attr_manage_shutdown.attr,
+	&dev_attr_manage_restart.attr,
 	&dev_attr_protection_type.attr,
 	&dev_attr_protection_mode.attr,
 	&dev_attr_app_tag_own.attr,
@@ -721,6 +778,17 @@ static struct attribute *sd_disk_attrs[] = {
 	NULL,
 };
 ATTRIBUTE_GROUPS(sd_disk);
+
+static void scsi_disk_release(struct device *dev)
+{
+	struct scsi_disk *sdkp = to_scsi_disk(dev);
+
+	ida_free(&sd_index_ida, sdkp->index);
+	put_device(&sdkp->device->sdev_gendev);
+	free_opal_dev(sdkp->opal_dev);
+
+	kfree(sdkp);
+}
 
 static struct class sd_disk_class = {
 	.name		= "scsi_disk",
@@ -863,14 +931,14 @@ static unsigned char sd_setup_protect_cmnd(struct scsi_cmnd *scmd,
 		if (bio_integrity_flagged(bio, BIP_IP_CHECKSUM))
 			scmd->prot_flags |= SCSI_PROT_IP_CHECKSUM;
 
-		if (bio_integrity_flagged(bio, BIP_CTRL_NOCHECK) == false)
+		if (bio_integrity_flagged(bio, BIP_CHECK_GUARD))
 			scmd->prot_flags |= SCSI_PROT_GUARD_CHECK;
 	}
 
 	if (dif != T10_PI_TYPE3_PROTECTION) {	/* DIX/DIF Type 0, 1, 2 */
 		scmd->prot_flags |= SCSI_PROT_REF_INCREMENT;
 
-		if (bio_integrity_flagged(bio, BIP_CTRL_NOCHECK) == false)
+		if (bio_integrity_flagged(bio, BIP_CHECK_REFTAG))
 			scmd->prot_flags |= SCSI_PROT_REF_CHECK;
 	}
 
@@ -893,22 +961,36 @@ static unsigned char sd_setup_protect_cmnd(struct scsi_cmnd *scmd,
 static void sd_uninit_command(struct scsi_cmnd *cmd)
 {
 	struct request *rq = scsi_cmd_to_rq(cmd);
+	struct scsi_device *sdp = cmd->device;
 
 	if (!(rq->rq_flags & RQF_SPECIAL_PAYLOAD))
 		return;
 
-	mempool_free(rq->special_vec.bv_page, sd_page_pool);
+	if (sdp->sector_size > PAGE_SIZE)
+		mempool_free(rq->special_vec.bv_page, sd_large_page_pool);
+	else
+		mempool_free(rq->special_vec.bv_page, sd_page_pool);
 	rq->rq_flags &= ~RQF_SPECIAL_PAYLOAD;
 }
 
-static void *sd_set_special_bvec(struct request *rq, unsigned int data_len)
+static void *sd_set_special_bvec(struct scsi_cmnd *cmd, unsigned int data_len)
 {
 	struct page *page;
+	struct request *rq = scsi_cmd_to_rq(cmd);
+	struct scsi_device *sdp = cmd->device;
+	unsigned sector_size = sdp->sector_size;
+	unsigned int nr_pages = DIV_ROUND_UP(sector_size, PAGE_SIZE);
+	int n;
 
-	page = mempool_alloc(sd_page_pool, GFP_ATOMIC);
+	if (sector_size > PAGE_SIZE)
+		page = mempool_alloc(sd_large_page_pool, GFP_ATOMIC);
+	else
+		page = mempool_alloc(sd_page_pool, GFP_ATOMIC);
 	if (!page)
 		return NULL;
-	clear_highpage(page);
+
+	for (n = 0; n < nr_pages; n++)
+		clear_highpage(page + n);
 	bvec_set_page(&rq->special_vec, page, data_len, 0);
 	rq->rq_flags |= RQF_SPECIAL_PAYLOAD;
 	return bvec_virt(&rq->special_vec);
@@ -925,7 +1007,7 @@ static blk_status_t sd_setup_unmap_cmnd(struct scsi_cmnd *cmd)
 	char *buf;
 	blk_status_t ret;
 
-	buf = sd_set_special_bvec(rq, data_len);
+	buf = sd_set_special_bvec(cmd, data_len);
 	if (!buf)
 		return BLK_STS_RESOURCE;
 
@@ -1004,6 +1086,7 @@ static void sd_config_atomic(struct scsi_disk *sdkp, struct queue_limits *lim)
 	lim->atomic_write_hw_boundary = 0;
 	lim->atomic_write_hw_unit_min = unit_min * logical_block_size;
 	lim->atomic_write_hw_unit_max = unit_max * logical_block_size;
+	lim->features |= BLK_FEAT_ATOMIC_WRITES;
 }
 
 static blk_status_t sd_setup_write_same16_cmnd(struct scsi_cmnd *cmd,
@@ -1017,7 +1100,7 @@ static blk_status_t sd_setup_write_same16_cmnd(struct scsi_cmnd *cmd,
 	u32 data_len = sdp->sector_size;
 	blk_status_t ret;
 
-	if (!sd_set_special_bvec(rq, data_len))
+	if (!sd_set_special_bvec(cmd, data_len))
 		return BLK_STS_RESOURCE;
 
 	cmd->cmd_len = 16;
@@ -1048,7 +1131,7 @@ static blk_status_t sd_setup_write_same10_cmnd(struct scsi_cmnd *cmd,
 	u32 data_len = sdp->sector_size;
 	blk_status_t ret;
 
-	if (!sd_set_special_bvec(rq, data_len))
+	if (!sd_set_special_bvec(cmd, data_len))
 		return BLK_STS_RESOURCE;
 
 	cmd->cmd_len = 10;
@@ -1161,6 +1244,11 @@ static void sd_config_write_same(struct scsi_disk *sdkp,
 out:
 	lim->max_write_zeroes_sectors =
 		sdkp->max_ws_blocks * (logical_block_size >> SECTOR_SHIFT);
+
+	if (sdkp->zeroing_mode == SD_ZERO_WS16_UNMAP ||
+	    sdkp->zeroing_mode == SD_ZERO_WS10_UNMAP)
+		lim->max_hw_wzeroes_unmap_sectors =
+				lim->max_write_zeroes_sectors;
 }
 
 static blk_status_t sd_setup_flush_cmnd(struct scsi_cmnd *cmd)
@@ -1606,9 +1694,9 @@ static void sd_release(struct gendisk *disk)
 	scsi_device_put(sdev);
 }
 
-static int sd_getgeo(struct block_device *bdev, struct hd_geometry *geo)
+static int sd_getgeo(struct gendisk *disk, struct hd_geometry *geo)
 {
-	struct scsi_disk *sdkp = scsi_disk(bdev->bd_disk);
+	struct scsi_disk *sdkp = scsi_disk(disk);
 	struct scsi_device *sdp = sdkp->device;
 	struct Scsi_Host *host = sdp->host;
 	sector_t capacity = logical_to_sectors(sdp, sdkp->capacity);
@@ -1621,9 +1709,9 @@ static int sd_getgeo(struct block_device *bdev, struct hd_geometry *geo)
 
 	/* override with calculated, extended default, or driver values */
 	if (host->hostt->bios_param)
-		host->hostt->bios_param(sdp, bdev, capacity, diskinfo);
+		host->hostt->bios_param(sdp, disk, capacity, diskinfo);
 	else
-		scsicam_bios_param(bdev, capacity, diskinfo);
+		scsicam_bios_param(disk, capacity, diskinfo);
 
 	geo->heads = diskinfo[0];
 	geo->sectors = diskinfo[1];
@@ -1653,9 +1741,10 @@ static int sd_ioctl(struct block_device *bdev, blk_mode_t mode,
 	struct scsi_device *sdp = sdkp->device;
 	void __user *p = (void __user *)arg;
 	int error;
-    
-	SCSI_LOG_IOCTL(1, sd_printk(KERN_INFO, sdkp, "sd_ioctl: disk=%s, "
-				    "cmd=0x%x\n", disk->disk_name, cmd));
+
+	SCSI_LOG_IOCTL(1, sd_printk(KERN_INFO, sdkp,
+				    "sd_ioctl: disk=%s, cmd=0x%x\n",
+				    disk->disk_name, cmd));
 
 	if (bdev_is_partition(bdev) && !capable(CAP_SYS_RAWIO))
 		return -ENOIOCTLCMD;
@@ -1982,8 +2071,18 @@ static int sd_pr_read_keys(struct block_device *bdev, struct pr_keys *keys_info)
 {
 	int result, i, data_offset, num_copy_keys;
 	u32 num_keys = keys_info->num_keys;
-	int data_len = num_keys * 8 + 8;
+	int data_len;
 	u8 *data;
+
+	/*
+	 * Each reservation key takes 8 bytes and there is an 8-byte header
+	 * before the reservation key list. The total size must fit into the
+	 * 16-bit ALLOCATION LENGTH field.
+	 */
+	if (check_mul_overflow(num_keys, 8, &data_len) ||
+	    check_add_overflow(data_len, 8, &data_len) ||
+	    data_len > USHRT_MAX)
+		return -EINVAL;
 
 	data = kzalloc(data_len, GFP_KERNEL);
 	if (!data)
@@ -2145,10 +2244,25 @@ static void scsi_disk_free_disk(struct gendisk *disk)
 	put_device(&sdkp->disk_dev);
 }
 
-/* GET LBA STATUS parameter data: an 8-byte header, 255 descriptors. */
-#define SD_LBA_STATUS_LEN	4088
+/*
+ * GET LBA STATUS parameter data (SBC-4): an 8-byte header, then 16-byte LBA
+ * status descriptors; the allocation length asks for 255 of them.
+ */
+#define SD_LBA_STATUS_HDR_LEN	8
 #define SD_LBA_STATUS_DESC_LEN	16
-#define SD_LBA_STATUS_RETRIES	1
+#define SD_LBA_STATUS_LEN	(SD_LBA_STATUS_HDR_LEN + \
+				 255 * SD_LBA_STATUS_DESC_LEN)
+
+/*
+ * A device that has not answered GET LBA STATUS within this time is data:
+ * the query is advisory and must not hold lseek(), nor a dm table reference
+ * above it, for SD_TIMEOUT.  A healthy device answers in milliseconds; a
+ * shorter timeout would have the midlayer abort (a task management function)
+ * commands of a device that is merely loaded.  The block layer rounds the
+ * timer up to the next second, so the command times out after two to three
+ * seconds, and BUSY or TASK SET FULL are requeued for no longer than that.
+ */
+#define SD_LBA_STATUS_TIMEOUT	(2 * HZ)
 
 /* Provisioning status of an LBA status descriptor (SBC-4). */
 #define SD_LBA_DEALLOCATED	0x1
@@ -2167,42 +2281,74 @@ static loff_t sd_seek_data_at(loff_t offset, loff_t end, u64 lba,
 }
 
 /*
+ * A unit attention means the command was not run: the query is data, and
+ * the command is not repeated (a retry would only hide the condition).  One
+ * that announces a new medium, a reset, changed parameters or capacity, or
+ * changed operating conditions or inquiry data says the device may no
+ * longer be the one the last revalidation qualified (LBPME and LBPRZ in
+ * READ CAPACITY(16)): the disk is all data until a revalidation qualifies
+ * it again.  On a removable device any unit attention may be a medium
+ * change: sdev->changed is set, unlocked, as scsi_io_completion_action()
+ * and scsi_test_unit_ready() do, so that sd_check_events() reports it and
+ * the next open revalidates the disk.
+ */
+static void sd_lba_status_unit_attention(struct scsi_disk *sdkp,
+					 const struct scsi_sense_hdr *sshdr)
+{
+	struct scsi_device *sdp = sdkp->device;
+
+	if (sdp->removable)
+		sdp->changed = 1;
+	else if (sshdr->asc != 0x28 &&	/* medium may have changed */
+		 sshdr->asc != 0x29 &&	/* power on, reset occurred */
+		 sshdr->asc != 0x2a &&	/* parameters, capacity changed */
+		 sshdr->asc != 0x3f)	/* operating conditions changed */
+		return;
+	if (READ_ONCE(sdkp->lba_status)) {
+		WRITE_ONCE(sdkp->lba_status, false);
+		sd_printk(KERN_NOTICE, sdkp,
+			  "GET LBA STATUS: unit attention %02x/%02x, reporting all data until revalidated\n",
+			  sshdr->asc, sshdr->ascq);
+	}
+}
+
+/*
  * One GET LBA STATUS from @lba into @buf, without waiting for the device to
  * become available: a frozen or runtime-suspended queue, or one without a
  * free tag (BLK_MQ_REQ_NOWAIT), a device that is not running, a quiesced
- * queue and a host in error recovery are left alone.  They are checked
- * before the command, so a device that blocks right after the check can
- * still hold the query until it is unblocked or fails.
+ * queue and a host in error recovery (also SCMD_FAIL_IF_RECOVERING at
+ * dispatch) are left alone.
  *
- * Returns the number of descriptors; 0 when the device gave no answer that
- * may be used (the range is then data): not available, not ready, the
- * command rejected or the LBA out of range; or -EIO on a transport,
- * medium or hardware error.
+ * The command has SD_LBA_STATUS_TIMEOUT and no retries, neither by the
+ * midlayer (no ml_retries; passthrough commands are never retried after a
+ * CHECK CONDITION nor after a timeout, see scsi_noretry_cmd()) nor here (no
+ * scsi_failures).  Waits that remain, and that sd cannot shorten through
+ * scsi_execute_cmd(): a device blocked by its transport after the checks
+ * above holds the request unstarted, without a timer, until the transport
+ * unblocks it or fails it (fast_io_fail_tmo, dev_loss_tmo); on a timeout
+ * the transport's ->eh_timed_out() may extend the timer, and the abort
+ * that follows takes as long as the LLD's abort handler; if the abort
+ * fails, the command goes to the error handler of the whole host, which
+ * escalates through device, target, bus and host resets, bounded only by
+ * the host's eh_deadline.  No flag keeps a passthrough command out of that.
+ *
+ * Returns the number of descriptors, or 0 when the device gave no answer
+ * that may be used (the range is then data): the command not sent, a
+ * timeout, any transport or host error, BUSY, TASK SET FULL, not ready,
+ * ABORTED COMMAND, a unit attention, the command rejected, the LBA out of
+ * range.  Only MEDIUM ERROR and HARDWARE ERROR, which a read of the same
+ * blocks would get too, give -EIO.
  */
 static int sd_get_lba_status(struct scsi_disk *sdkp, u64 lba, u8 *buf)
 {
 	struct scsi_device *sdp = sdkp->device;
 	struct scsi_sense_hdr sshdr;
-	struct scsi_failure failure_defs[] = {
-		{
-			.sense = UNIT_ATTENTION,
-			.asc = SCMD_FAILURE_ASC_ANY,
-			.ascq = SCMD_FAILURE_ASCQ_ANY,
-			.allowed = 3,
-			.result = SAM_STAT_CHECK_CONDITION,
-		},
-		{}
-	};
-	struct scsi_failures failures = {
-		.failure_definitions = failure_defs,
-	};
 	int resid = 0;
 	const struct scsi_exec_args exec_args = {
 		.sshdr = &sshdr,
 		.req_flags = BLK_MQ_REQ_NOWAIT,
 		.scmd_flags = SCMD_FAIL_IF_RECOVERING,
 		.resid = &resid,
-		.failures = &failures,
 	};
 	u8 cdb[16] = { SERVICE_ACTION_IN_16, SAI_GET_LBA_STATUS };
 	unsigned int len;
@@ -2219,19 +2365,28 @@ static int sd_get_lba_status(struct scsi_disk *sdkp, u64 lba, u8 *buf)
 	/* Nothing of an earlier answer may pass for this one. */
 	memset(buf, 0, SD_LBA_STATUS_LEN);
 	res = scsi_execute_cmd(sdp, cdb, REQ_OP_DRV_IN, buf, SD_LBA_STATUS_LEN,
-			       SD_TIMEOUT, SD_LBA_STATUS_RETRIES, &exec_args);
-	if (res == -EAGAIN)
-		return 0;
+			       SD_LBA_STATUS_TIMEOUT, 0, &exec_args);
+	/* Not sent: no tag, queue frozen or dying, no memory for the bio. */
 	if (res < 0)
-		return res;
+		return 0;
+	/* DID_TIME_OUT, DID_NO_CONNECT, DID_BUS_BUSY, DID_TRANSPORT_*... */
 	if (host_byte(res) != DID_OK)
-		return scsi_host_in_recovery(sdp->host) ? 0 : -EIO;
-	if (res && scsi_sense_valid(&sshdr)) {
+		return 0;
+	if (res) {
+		/* BUSY, TASK SET FULL, RESERVATION CONFLICT, TASK ABORTED... */
+		if (!scsi_status_is_check_condition(res) ||
+		    !scsi_sense_valid(&sshdr))
+			return 0;
+		/* A deferred error is about an earlier command. */
+		if (scsi_sense_is_deferred(&sshdr))
+			return 0;
 		switch (sshdr.sense_key) {
 		case MEDIUM_ERROR:
 		case HARDWARE_ERROR:
-		case ABORTED_COMMAND:
 			return -EIO;
+		case UNIT_ATTENTION:
+			sd_lba_status_unit_attention(sdkp, &sshdr);
+			return 0;
 		case ILLEGAL_REQUEST:
 			/* Invalid command operation code or field in CDB. */
 			if ((sshdr.asc == 0x20 || sshdr.asc == 0x24) &&
@@ -2243,41 +2398,86 @@ static int sd_get_lba_status(struct scsi_disk *sdkp, u64 lba, u8 *buf)
 			}
 			return 0;
 		default:
-			/* Not ready, recovered, reservation conflict... */
+			/* Not ready, aborted command, recovered error... */
 			return 0;
 		}
 	}
-	if (res)
-		return 0;
 
 	/*
 	 * PARAMETER DATA LENGTH is n - 3 since SBC-3 r25 and n - 7 before:
 	 * either way, it and the bytes transferred bound the descriptors.
 	 */
 	len = min_t(u64, SD_LBA_STATUS_LEN - clamp(resid, 0, SD_LBA_STATUS_LEN),
-		    (u64)get_unaligned_be32(buf) + 8);
-	if (len < 8 + SD_LBA_STATUS_DESC_LEN) {
+		    (u64)get_unaligned_be32(buf) + SD_LBA_STATUS_HDR_LEN);
+	if (len < SD_LBA_STATUS_HDR_LEN + SD_LBA_STATUS_DESC_LEN) {
 		if (__ratelimit(&sd_lba_status_rs))
 			sd_printk(KERN_WARNING, sdkp,
 				  "GET LBA STATUS returned no descriptor at %llu, reporting data\n",
 				  lba);
 		return 0;
 	}
-	return (len - 8) / SD_LBA_STATUS_DESC_LEN;
+	return (len - SD_LBA_STATUS_HDR_LEN) / SD_LBA_STATUS_DESC_LEN;
+}
+
+/* What sd_lba_status_parse() found in one answer. */
+enum sd_lba_parse {
+	SD_LBA_PARSE_MORE,	/* none sought up to *lba: ask from there */
+	SD_LBA_PARSE_FOUND,	/* *lba is in a range of the kind sought */
+	SD_LBA_PARSE_BAD,	/* descriptors out of sequence at *lba */
+};
+
+/*
+ * Walk the @nr descriptors in @buf from *@lba, before @lba_end, for the
+ * first block that is a hole (@want_hole) or data.  Deallocated and
+ * anchored blocks are holes; every other status, and a descriptor with
+ * additional status or reserved bits, is data.  The first descriptor must
+ * start at *@lba or contain it, and each next one start where the previous
+ * one ended; *@lba is where the walk stopped.
+ */
+static enum sd_lba_parse sd_lba_status_parse(struct scsi_disk *sdkp,
+					     const u8 *buf, int nr, u64 *lba,
+					     u64 lba_end, bool want_hole)
+{
+	int i;
+
+	for (i = 0; i < nr && *lba < lba_end; i++) {
+		const u8 *desc = buf + SD_LBA_STATUS_HDR_LEN +
+				 i * SD_LBA_STATUS_DESC_LEN;
+		u64 start = get_unaligned_be64(desc);
+		u32 blocks = get_unaligned_be32(desc + 8);
+		bool hole;
+
+		if (!blocks || (i ? start != *lba : start > *lba) ||
+		    start + blocks <= *lba || start + blocks < start) {
+			if (__ratelimit(&sd_lba_status_rs))
+				sd_printk(KERN_WARNING, sdkp,
+					  "GET LBA STATUS: descriptor %llu+%u out of sequence at %llu, reporting data\n",
+					  start, blocks, *lba);
+			return SD_LBA_PARSE_BAD;
+		}
+		hole = (desc[12] == SD_LBA_DEALLOCATED ||
+			desc[12] == SD_LBA_ANCHORED) && !desc[13];
+		if (hole == want_hole)
+			return SD_LBA_PARSE_FOUND;
+		*lba = start + blocks;
+	}
+	return SD_LBA_PARSE_MORE;
 }
 
 /*
  * A disk that reports LBPME and LBPRZ in READ CAPACITY(16) reads zeros from
  * its unmapped (deallocated or anchored) blocks: those are holes, and GET
- * LBA STATUS tells them from mapped ones.  Every other status, a descriptor
- * with additional status or reserved bits, and any block the device leaves
- * unanswered are data.  One command answers for as many extents as it
- * returns descriptors.  The first descriptor must start at the LBA asked
- * for (or contain it), and each next one where the previous one ended; a
- * device that does otherwise is data from there on, with a warning.  A
- * device that rejects the command is all data for the life of the
- * scsi_disk, without being asked again.  Transport, medium and hardware
- * errors give -EIO.
+ * LBA STATUS tells them from mapped ones.  Any block the device leaves
+ * unanswered is data.  One command answers for as many extents as it
+ * returns descriptors; a device whose descriptors do not follow on is
+ * data from there on, with a warning.  A device that rejects the command
+ * is all data for the life of the scsi_disk, without being asked again;
+ * one that reports a change (unit attention) is all data until the next
+ * revalidation.  Only medium and hardware errors give -EIO.
+ *
+ * No lock is taken: the qualification (sdkp->lba_status) and the sector
+ * size are read once, and a revalidation that changes them while a query
+ * runs makes that answer stale, which an advisory query may be.
  */
 static loff_t sd_seek_hole_data(struct gendisk *disk, loff_t offset,
 				loff_t end, int whence)
@@ -2285,87 +2485,58 @@ static loff_t sd_seek_hole_data(struct gendisk *disk, loff_t offset,
 	struct scsi_disk *sdkp = scsi_disk(disk);
 	unsigned int sector_size = READ_ONCE(sdkp->device->sector_size);
 	bool want_hole = whence == SEEK_HOLE;
-	unsigned int shift;
-	u64 lba, lba_end;
+	unsigned int shift = 0;
+	u64 lba = 0, lba_end;
+	u8 *buf = NULL;
 	loff_t ret;
-	u8 *buf;
+	int nr;
 
 	if (!READ_ONCE(sdkp->lba_status) ||
 	    READ_ONCE(sdkp->lba_status_rejected) ||
 	    !READ_ONCE(sdkp->media_present) ||
 	    !is_power_of_2(sector_size) || sector_size < SECTOR_SIZE)
-		return sd_seek_data_at(offset, end, 0, 0, whence);
+		goto data;
 	shift = ilog2(sector_size);
 	lba = offset >> shift;
 	lba_end = DIV_ROUND_UP_ULL(end, sector_size);
 
 	buf = kmalloc(SD_LBA_STATUS_LEN, GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
 
 	while (lba < lba_end) {
-		int i, nr;
-
 		nr = sd_get_lba_status(sdkp, lba, buf);
 		if (nr < 0) {
 			ret = nr;
 			goto out;
 		}
 		if (!nr)
+			goto data;
+		switch (sd_lba_status_parse(sdkp, buf, nr, &lba, lba_end,
+					    want_hole)) {
+		case SD_LBA_PARSE_FOUND:
+			ret = max_t(loff_t, offset, lba << shift);
+			goto out;
+		case SD_LBA_PARSE_BAD:
+			goto data;
+		case SD_LBA_PARSE_MORE:
 			break;
-		for (i = 0; i < nr && lba < lba_end; i++) {
-			u8 *desc = buf + 8 + i * SD_LBA_STATUS_DESC_LEN;
-			u64 start = get_unaligned_be64(desc);
-			u32 blocks = get_unaligned_be32(desc + 8);
-			bool hole;
-
-			if (!blocks || (i ? start != lba : start > lba) ||
-			    start + blocks <= lba || start + blocks < start) {
-				if (__ratelimit(&sd_lba_status_rs))
-					sd_printk(KERN_WARNING, sdkp,
-						  "GET LBA STATUS: descriptor %llu+%u out of sequence at %llu, reporting data\n",
-						  start, blocks, lba);
-				goto data;
-			}
-			hole = (desc[12] == SD_LBA_DEALLOCATED ||
-				desc[12] == SD_LBA_ANCHORED) && !desc[13];
-			if (hole == want_hole) {
-				ret = max_t(loff_t, offset, lba << shift);
-				goto out;
-			}
-			lba = start + blocks;
 		}
 		if (fatal_signal_pending(current)) {
 			ret = -EINTR;
 			goto out;
 		}
 	}
-	if (lba >= lba_end) {
-		ret = end;
-		goto out;
-	}
+	ret = end;
+	goto out;
 data:
 	ret = sd_seek_data_at(offset, end, lba, shift, whence);
 out:
 	kfree(buf);
 	return ret;
 }
-
-static const struct block_device_operations sd_fops = {
-	.owner			= THIS_MODULE,
-	.open			= sd_open,
-	.release		= sd_release,
-	.ioctl			= sd_ioctl,
-	.getgeo			= sd_getgeo,
-	.compat_ioctl		= blkdev_compat_ptr_ioctl,
-	.check_events		= sd_check_events,
-	.unlock_native_capacity	= sd_unlock_native_capacity,
-	.report_zones		= sd_zbc_report_zones,
-	.get_unique_id		= sd_get_unique_id,
-	.free_disk		= scsi_disk_free_disk,
-	.pr_ops			= &sd_pr_ops,
-	.seek_hole_data		= sd_seek_hole_data,
-};
 
 /**
  *	sd_eh_reset - reset error handling callback
@@ -2776,8 +2947,8 @@ static int sd_read_protection_type(struct scsi_disk *sdkp, unsigned char *buffer
 	type = ((buffer[12] >> 1) & 7) + 1; /* P_TYPE 0 = Type 1 */
 
 	if (type > T10_PI_TYPE3_PROTECTION) {
-		sd_printk(KERN_ERR, sdkp, "formatted with unsupported"	\
-			  " protection type %u. Disabling disk!\n",
+		sd_printk(KERN_ERR, sdkp,
+			  "formatted with unsupported protection type %u. Disabling disk!\n",
 			  type);
 		sdkp->protection_type = 0;
 		return -ENODEV;
@@ -3057,8 +3228,8 @@ sd_read_capacity(struct scsi_disk *sdkp, struct queue_limits *lim,
 		if ((sizeof(sdkp->capacity) > 4) &&
 		    (sdkp->capacity > 0xffffffffULL)) {
 			int old_sector_size = sector_size;
-			sd_printk(KERN_NOTICE, sdkp, "Very big device. "
-					"Trying to use READ CAPACITY(16).\n");
+			sd_printk(KERN_NOTICE, sdkp,
+				  "Very big device. Trying to use READ CAPACITY(16).\n");
 			sector_size = read_capacity_16(sdkp, sdp, lim, buffer);
 			if (sector_size < 0) {
 				sd_printk(KERN_NOTICE, sdkp,
@@ -3084,23 +3255,20 @@ sd_read_capacity(struct scsi_disk *sdkp, struct queue_limits *lim,
 	 */
 	if (sdp->fix_capacity ||
 	    (sdp->guess_capacity && (sdkp->capacity & 0x01))) {
-		sd_printk(KERN_INFO, sdkp, "Adjusting the sector count "
-				"from its reported value: %llu\n",
-				(unsigned long long) sdkp->capacity);
+		sd_printk(KERN_INFO, sdkp,
+			  "Adjusting the sector count from its reported value: %llu\n",
+			  (unsigned long long) sdkp->capacity);
 		--sdkp->capacity;
 	}
 
 got_data:
 	if (sector_size == 0) {
 		sector_size = 512;
-		sd_printk(KERN_NOTICE, sdkp, "Sector size 0 reported, "
-			  "assuming 512.\n");
+		sd_printk(KERN_NOTICE, sdkp,
+			  "Sector size 0 reported, assuming 512.\n");
 	}
 
-	if (sector_size != 512 &&
-	    sector_size != 1024 &&
-	    sector_size != 2048 &&
-	    sector_size != 4096) {
+	if (blk_validate_block_size(sector_size)) {
 		sd_printk(KERN_NOTICE, sdkp, "Unsupported sector size %d.\n",
 			  sector_size);
 		/*
@@ -3299,8 +3467,9 @@ sd_read_cache_type(struct scsi_disk *sdkp, unsigned char *buffer)
 	if (len < 3)
 		goto bad_sense;
 	else if (len > SD_BUF_SIZE) {
-		sd_first_printk(KERN_NOTICE, sdkp, "Truncating mode parameter "
-			  "data from %d to %d bytes\n", len, SD_BUF_SIZE);
+		sd_first_printk(KERN_NOTICE, sdkp,
+				"Truncating mode parameter data from %d to %d bytes\n",
+				len, SD_BUF_SIZE);
 		len = SD_BUF_SIZE;
 	}
 	if (modepage == 0x3F && sdp->use_192_bytes_for_3f)
@@ -3323,8 +3492,7 @@ sd_read_cache_type(struct scsi_disk *sdkp, unsigned char *buffer)
 				 */
 				if (len - offset <= 2) {
 					sd_first_printk(KERN_ERR, sdkp,
-						"Incomplete mode parameter "
-							"data\n");
+						"Incomplete mode parameter data\n");
 					goto defaults;
 				} else {
 					modepage = page_code;
@@ -3339,8 +3507,7 @@ sd_read_cache_type(struct scsi_disk *sdkp, unsigned char *buffer)
 					offset += 2 + buffer[offset+1];
 				else {
 					sd_first_printk(KERN_ERR, sdkp,
-							"Incomplete mode "
-							"parameter data\n");
+							"Incomplete mode parameter data\n");
 					goto defaults;
 				}
 			}
@@ -3437,7 +3604,7 @@ static bool sd_is_perm_stream(struct scsi_disk *sdkp, unsigned int stream_id)
 		return false;
 	if (get_unaligned_be32(&buf.h.len) < sizeof(struct scsi_stream_status))
 		return false;
-	return buf.h.stream_status[0].perm;
+	return buf.s.perm;
 }
 
 static void sd_read_io_hints(struct scsi_disk *sdkp, unsigned char *buffer)
@@ -3681,19 +3848,14 @@ static void sd_read_write_same(struct scsi_disk *sdkp, unsigned char *buffer)
 	}
 
 	if (scsi_report_opcode(sdev, buffer, SD_BUF_SIZE, INQUIRY, 0) < 0) {
-		struct scsi_vpd *vpd;
-
 		sdev->no_report_opcodes = 1;
 
-		/* Disable WRITE SAME if REPORT SUPPORTED OPERATION
-		 * CODES is unsupported and the device has an ATA
-		 * Information VPD page (SAT).
+		/*
+		 * Disable WRITE SAME if REPORT SUPPORTED OPERATION CODES is
+		 * unsupported and this is an ATA device.
 		 */
-		rcu_read_lock();
-		vpd = rcu_dereference(sdev->vpd_pg89);
-		if (vpd)
+		if (sdev->is_ata)
 			sdev->no_write_same = 1;
-		rcu_read_unlock();
 	}
 
 	if (scsi_report_opcode(sdev, buffer, SD_BUF_SIZE, WRITE_SAME_16, 0) == 1)
@@ -3808,8 +3970,7 @@ static bool sd_validate_min_xfer_size(struct scsi_disk *sdkp)
 
 	if (min_xfer_bytes & (sdkp->physical_block_size - 1)) {
 		sd_first_printk(KERN_WARNING, sdkp,
-				"Preferred minimum I/O size %u bytes not a " \
-				"multiple of physical block size (%u bytes)\n",
+				"Preferred minimum I/O size %u bytes not a multiple of physical block size (%u bytes)\n",
 				min_xfer_bytes, sdkp->physical_block_size);
 		sdkp->min_xfer_blocks = 0;
 		return false;
@@ -3839,41 +4000,35 @@ static bool sd_validate_opt_xfer_size(struct scsi_disk *sdkp,
 
 	if (sdkp->opt_xfer_blocks > dev_max) {
 		sd_first_printk(KERN_WARNING, sdkp,
-				"Optimal transfer size %u logical blocks " \
-				"> dev_max (%u logical blocks)\n",
+				"Optimal transfer size %u logical blocks > dev_max (%u logical blocks)\n",
 				sdkp->opt_xfer_blocks, dev_max);
 		return false;
 	}
 
 	if (sdkp->opt_xfer_blocks > SD_DEF_XFER_BLOCKS) {
 		sd_first_printk(KERN_WARNING, sdkp,
-				"Optimal transfer size %u logical blocks " \
-				"> sd driver limit (%u logical blocks)\n",
+				"Optimal transfer size %u logical blocks > sd driver limit (%u logical blocks)\n",
 				sdkp->opt_xfer_blocks, SD_DEF_XFER_BLOCKS);
 		return false;
 	}
 
 	if (opt_xfer_bytes < PAGE_SIZE) {
 		sd_first_printk(KERN_WARNING, sdkp,
-				"Optimal transfer size %u bytes < " \
-				"PAGE_SIZE (%u bytes)\n",
+				"Optimal transfer size %u bytes < PAGE_SIZE (%u bytes)\n",
 				opt_xfer_bytes, (unsigned int)PAGE_SIZE);
 		return false;
 	}
 
 	if (min_xfer_bytes && opt_xfer_bytes % min_xfer_bytes) {
 		sd_first_printk(KERN_WARNING, sdkp,
-				"Optimal transfer size %u bytes not a " \
-				"multiple of preferred minimum block " \
-				"size (%u bytes)\n",
+				"Optimal transfer size %u bytes not a multiple of preferred minimum block size (%u bytes)\n",
 				opt_xfer_bytes, min_xfer_bytes);
 		return false;
 	}
 
 	if (opt_xfer_bytes & (sdkp->physical_block_size - 1)) {
 		sd_first_printk(KERN_WARNING, sdkp,
-				"Optimal transfer size %u bytes not a " \
-				"multiple of physical block size (%u bytes)\n",
+				"Optimal transfer size %u bytes not a multiple of physical block size (%u bytes)\n",
 				opt_xfer_bytes, sdkp->physical_block_size);
 		return false;
 	}
@@ -3913,7 +4068,7 @@ static void sd_read_block_zero(struct scsi_disk *sdkp)
  *	performs disk spin up, read_capacity, etc.
  *	@disk: struct gendisk we care about
  **/
-static int sd_revalidate_disk(struct gendisk *disk)
+static void sd_revalidate_disk(struct gendisk *disk)
 {
 	struct scsi_disk *sdkp = scsi_disk(disk);
 	struct scsi_device *sdp = sdkp->device;
@@ -3921,7 +4076,7 @@ static int sd_revalidate_disk(struct gendisk *disk)
 	struct queue_limits *lim = NULL;
 	unsigned char *buffer = NULL;
 	unsigned int dev_max;
-	int err = 0;
+	int err;
 
 	SCSI_LOG_HLQUEUE(3, sd_printk(KERN_INFO, sdkp,
 				      "sd_revalidate_disk\n"));
@@ -3934,18 +4089,15 @@ static int sd_revalidate_disk(struct gendisk *disk)
 	 * of the other niceties.
 	 */
 	if (!scsi_device_online(sdp))
-		goto out;
+		return;
 
-	lim = kmalloc(sizeof(*lim), GFP_KERNEL);
+	lim = kmalloc_obj(*lim);
 	if (!lim)
-		goto out;
+		return;
 
 	buffer = kmalloc(SD_BUF_SIZE, GFP_KERNEL);
-	if (!buffer) {
-		sd_printk(KERN_WARNING, sdkp, "sd_revalidate_disk: Memory "
-			  "allocation failure.\n");
+	if (!buffer)
 		goto out;
-	}
 
 	sd_spinup_disk(sdkp);
 
@@ -3996,12 +4148,18 @@ static int sd_revalidate_disk(struct gendisk *disk)
 	/*
 	 * Unmapped blocks read back as zeros: GET LBA STATUS tells the holes
 	 * (sd_seek_hole_data()).  Recomputed by each revalidation, so that a
-	 * device that stops reporting LBPRZ is all data again.  A device that
+	 * device that stops reporting LBPRZ, or that reported a change since
+	 * (sd_lba_status_unit_attention()), is all data again.  A device that
 	 * lists its commands must list this one; SBC requires it of every
-	 * device with LBPME, so one that does not list them is asked.
+	 * device with LBPME, so one that rejects the question is asked.  One
+	 * flagged no_report_opcodes never is: usb-storage and UAS bridges,
+	 * BLIST_NO_RSOC devices and hosts that set it misbehave on commands
+	 * beyond the common ones, and sd_read_write_same() above sets it when
+	 * REPORT SUPPORTED OPERATION CODES failed.  Such a disk is all data.
 	 */
 	WRITE_ONCE(sdkp->lba_status, sdkp->media_present && sdkp->rc16_lbprz &&
 		   sdp->type != TYPE_ZBC && sdp->host->max_cmd_len >= 16 &&
+		   !sdp->no_report_opcodes &&
 		   scsi_report_opcode(sdp, buffer, SD_BUF_SIZE,
 				      SERVICE_ACTION_IN_16,
 				      SAI_GET_LBA_STATUS) != 0);
@@ -4064,7 +4222,6 @@ static int sd_revalidate_disk(struct gendisk *disk)
 	kfree(buffer);
 	kfree(lim);
 
-	return err;
 }
 
 /**
@@ -4086,6 +4243,22 @@ static void sd_unlock_native_capacity(struct gendisk *disk)
 	if (sdev->host->hostt->unlock_native_capacity)
 		sdev->host->hostt->unlock_native_capacity(sdev);
 }
+
+static const struct block_device_operations sd_fops = {
+	.owner			= THIS_MODULE,
+	.open			= sd_open,
+	.release		= sd_release,
+	.ioctl			= sd_ioctl,
+	.getgeo			= sd_getgeo,
+	.compat_ioctl		= blkdev_compat_ptr_ioctl,
+	.check_events		= sd_check_events,
+	.unlock_native_capacity	= sd_unlock_native_capacity,
+	.report_zones		= sd_zbc_report_zones,
+	.get_unique_id		= sd_get_unique_id,
+	.free_disk		= scsi_disk_free_disk,
+	.pr_ops			= &sd_pr_ops,
+	.seek_hole_data		= sd_seek_hole_data,
+};
 
 /**
  *	sd_format_disk_name - format disk name
@@ -4137,7 +4310,7 @@ static int sd_format_disk_name(char *prefix, int index, char *buf, int buflen)
  *	sd_probe - called during driver initialization and whenever a
  *	new scsi device is attached to the system. It is called once
  *	for each scsi device (not just disks) present.
- *	@dev: pointer to device object
+ *	@sdp: pointer to device object
  *
  *	Returns 0 if successful (or not interested in this scsi device 
  *	(e.g. scanner)); 1 when there is an error.
@@ -4151,9 +4324,9 @@ static int sd_format_disk_name(char *prefix, int index, char *buf, int buflen)
  *	Assume sd_probe is not re-entrant (for time being)
  *	Also think about sd_probe() and sd_remove() running coincidentally.
  **/
-static int sd_probe(struct device *dev)
+static int sd_probe(struct scsi_device *sdp)
 {
-	struct scsi_device *sdp = to_scsi_device(dev);
+	struct device *dev = &sdp->sdev_gendev;
 	struct scsi_disk *sdkp;
 	struct gendisk *gd;
 	int index;
@@ -4177,7 +4350,7 @@ static int sd_probe(struct device *dev)
 					"sd_probe\n"));
 
 	error = -ENOMEM;
-	sdkp = kzalloc(sizeof(*sdkp), GFP_KERNEL);
+	sdkp = kzalloc_obj(*sdkp);
 	if (!sdkp)
 		goto out;
 
@@ -4247,6 +4420,14 @@ static int sd_probe(struct device *dev)
 	sdkp->max_medium_access_timeouts = SD_MAX_MEDIUM_TIMEOUTS;
 
 	sd_revalidate_disk(gd);
+	if (sdp->sector_size > PAGE_SIZE) {
+		if (sd_large_pool_create()) {
+			error = -ENOMEM;
+			device_unregister(&sdkp->disk_dev);
+			put_disk(gd);
+			goto out;
+		}
+	}
 
 	if (sdp->removable) {
 		gd->flags |= GENHD_FL_REMOVABLE;
@@ -4264,6 +4445,8 @@ static int sd_probe(struct device *dev)
 	if (error) {
 		device_unregister(&sdkp->disk_dev);
 		put_disk(gd);
+		if (sdp->sector_size > PAGE_SIZE)
+			sd_large_pool_destroy();
 		goto out;
 	}
 
@@ -4288,43 +4471,6 @@ static int sd_probe(struct device *dev)
  out:
 	scsi_autopm_put_device(sdp);
 	return error;
-}
-
-/**
- *	sd_remove - called whenever a scsi disk (previously recognized by
- *	sd_probe) is detached from the system. It is called (potentially
- *	multiple times) during sd module unload.
- *	@dev: pointer to device object
- *
- *	Note: this function is invoked from the scsi mid-level.
- *	This function potentially frees up a device name (e.g. /dev/sdc)
- *	that could be re-used by a subsequent sd_probe().
- *	This function is not called when the built-in sd driver is "exit-ed".
- **/
-static int sd_remove(struct device *dev)
-{
-	struct scsi_disk *sdkp = dev_get_drvdata(dev);
-
-	scsi_autopm_get_device(sdkp->device);
-
-	device_del(&sdkp->disk_dev);
-	del_gendisk(sdkp->disk);
-	if (!sdkp->suspended)
-		sd_shutdown(dev);
-
-	put_disk(sdkp->disk);
-	return 0;
-}
-
-static void scsi_disk_release(struct device *dev)
-{
-	struct scsi_disk *sdkp = to_scsi_disk(dev);
-
-	ida_free(&sd_index_ida, sdkp->index);
-	put_device(&sdkp->device->sdev_gendev);
-	free_opal_dev(sdkp->opal_dev);
-
-	kfree(sdkp);
 }
 
 static int sd_start_stop_device(struct scsi_disk *sdkp, int start)
@@ -4400,8 +4546,9 @@ static int sd_start_stop_device(struct scsi_disk *sdkp, int start)
  * the normal SCSI command structure.  Wait for the command to
  * complete.
  */
-static void sd_shutdown(struct device *dev)
+static void sd_shutdown(struct scsi_device *sdp)
 {
+	struct device *dev = &sdp->sdev_gendev;
 	struct scsi_disk *sdkp = dev_get_drvdata(dev);
 
 	if (!sdkp)
@@ -4420,10 +4567,49 @@ static void sd_shutdown(struct device *dev)
 	    (system_state == SYSTEM_POWER_OFF &&
 	     sdkp->device->manage_shutdown) ||
 	    (system_state == SYSTEM_RUNNING &&
-	     sdkp->device->manage_runtime_start_stop)) {
+	     sdkp->device->manage_runtime_start_stop) ||
+	    (system_state == SYSTEM_RESTART &&
+	     sdkp->device->manage_restart)) {
 		sd_printk(KERN_NOTICE, sdkp, "Stopping disk\n");
 		sd_start_stop_device(sdkp, 0);
 	}
+}
+
+/**
+ *	sd_remove - called whenever a scsi disk (previously recognized by
+ *	sd_probe) is detached from the system. It is called (potentially
+ *	multiple times) during sd module unload.
+ *	@sdp: pointer to device object
+ *
+ *	Note: this function is invoked from the scsi mid-level.
+ *	This function potentially frees up a device name (e.g. /dev/sdc)
+ *	that could be re-used by a subsequent sd_probe().
+ *	This function is not called when the built-in sd driver is "exit-ed".
+ **/
+static void sd_remove(struct scsi_device *sdp)
+{
+	struct device *dev = &sdp->sdev_gendev;
+	struct scsi_disk *sdkp = dev_get_drvdata(dev);
+
+	/*
+	 * If runtime resume fails, e.g. because the device was unplugged
+	 * while runtime suspended, the request queue stays in the pm-only
+	 * state and any I/O submitted by del_gendisk(), e.g. from
+	 * sync_filesystem(), would wait forever in __bio_queue_enter().
+	 * Prevent this by marking the disk dead.
+	 */
+	if (scsi_autopm_get_device(sdkp->device) < 0)
+		blk_mark_disk_dead(sdkp->disk);
+
+	device_del(&sdkp->disk_dev);
+	del_gendisk(sdkp->disk);
+	if (!sdkp->suspended)
+		sd_shutdown(sdp);
+
+	put_disk(sdkp->disk);
+
+	if (sdp->sector_size > PAGE_SIZE)
+		sd_large_pool_destroy();
 }
 
 static inline bool sd_do_start_stop(struct scsi_device *sdev, bool runtime)
@@ -4569,12 +4755,12 @@ static const struct dev_pm_ops sd_pm_ops = {
 };
 
 static struct scsi_driver sd_template = {
+	.probe = sd_probe,
+	.remove = sd_remove,
+	.shutdown = sd_shutdown,
 	.gendrv = {
 		.name		= "sd",
-		.probe		= sd_probe,
 		.probe_type	= PROBE_PREFER_ASYNCHRONOUS,
-		.remove		= sd_remove,
-		.shutdown	= sd_shutdown,
 		.pm		= &sd_pm_ops,
 	},
 	.rescan			= sd_rescan,
@@ -4618,7 +4804,7 @@ static int __init init_sd(void)
 		goto err_out_class;
 	}
 
-	err = scsi_register_driver(&sd_template.gendrv);
+	err = scsi_register_driver(&sd_template);
 	if (err)
 		goto err_out_driver;
 
@@ -4645,8 +4831,10 @@ static void __exit exit_sd(void)
 
 	SCSI_LOG_HLQUEUE(3, printk("exit_sd: exiting sd driver\n"));
 
-	scsi_unregister_driver(&sd_template.gendrv);
+	scsi_unregister_driver(&sd_template);
 	mempool_destroy(sd_page_pool);
+	if (sd_large_page_pool)
+		mempool_destroy(sd_large_page_pool);
 
 	class_unregister(&sd_disk_class);
 

@@ -137,7 +137,9 @@ struct scsi_disk {
 	bool		suspended;	/* Disk is suspended (stopped) */
 	/*
 	 * SEEK_DATA/SEEK_HOLE from GET LBA STATUS (sd_seek_hole_data()).
-	 * Not bitfields: queries read them while a revalidation writes.
+	 * Not bitfields: queries read and write them while a revalidation
+	 * writes.  lba_status is set by a revalidation and cleared by a unit
+	 * attention that reports a change (sd_lba_status_unit_attention()).
 	 */
 	bool		lba_status;	/* LBPME and LBPRZ in the last RC16 */
 	bool		lba_status_rejected; /* device rejected the command */
@@ -247,7 +249,7 @@ blk_status_t sd_zbc_setup_zone_mgmt_cmnd(struct scsi_cmnd *cmd,
 unsigned int sd_zbc_complete(struct scsi_cmnd *cmd, unsigned int good_bytes,
 			     struct scsi_sense_hdr *sshdr);
 int sd_zbc_report_zones(struct gendisk *disk, sector_t sector,
-		unsigned int nr_zones, report_zones_cb cb, void *data);
+		unsigned int nr_zones, struct blk_report_zones_args *args);
 
 #else /* CONFIG_BLK_DEV_ZONED */
 

@@ -282,7 +282,7 @@ int dm_btree_del(struct dm_btree_info *info, dm_block_t root)
 	 * considered an FS op.  We can't recurse back into the FS, so we
 	 * allocate GFP_NOFS.
 	 */
-	s = kmalloc(sizeof(*s), GFP_NOFS);
+	s = kmalloc_obj(*s, GFP_NOFS);
 	if (!s)
 		return -ENOMEM;
 	s->info = info;
@@ -1508,7 +1508,8 @@ static int push_node(struct dm_btree_cursor *c, dm_block_t b)
 	n->index = 0;
 	c->depth++;
 
-	if (!c->no_prefetch && (c->prefetch_leaves || !leaf_node(c)))
+	if (c->prefetch == DM_BTREE_PREFETCH_LEAVES ||
+	    (c->prefetch == DM_BTREE_PREFETCH_INTERNAL && !leaf_node(c)))
 		prefetch_values(c);
 
 	return 0;
@@ -1571,14 +1572,13 @@ static int find_leaf(struct dm_btree_cursor *c)
 }
 
 static int cursor_init(struct dm_btree_info *info, dm_block_t root,
-		       bool prefetch_leaves, bool no_prefetch,
+		       enum dm_btree_prefetch prefetch,
 		       struct dm_btree_cursor *c)
 {
 	c->info = info;
 	c->root = root;
 	c->depth = 0;
-	c->prefetch_leaves = prefetch_leaves;
-	c->no_prefetch = no_prefetch;
+	c->prefetch = prefetch;
 
 	return push_node(c, root);
 }
@@ -1586,7 +1586,9 @@ static int cursor_init(struct dm_btree_info *info, dm_block_t root,
 int dm_btree_cursor_begin(struct dm_btree_info *info, dm_block_t root,
 			  bool prefetch_leaves, struct dm_btree_cursor *c)
 {
-	int r = cursor_init(info, root, prefetch_leaves, false, c);
+	int r = cursor_init(info, root, prefetch_leaves ?
+			    DM_BTREE_PREFETCH_LEAVES :
+			    DM_BTREE_PREFETCH_INTERNAL, c);
 
 	if (r)
 		return r;
@@ -1723,8 +1725,8 @@ static int dm_btree_find_next_absent_single(struct dm_btree_info *info,
 	int r;
 	struct dm_btree_cursor c;
 
-	/* A lookup: read only the path walked, prefetch nothing. */
-	r = cursor_init(info, root, false, true, &c);
+	/* A lookup: read only the path walked. */
+	r = cursor_init(info, root, DM_BTREE_PREFETCH_NONE, &c);
 	if (r)
 		return r;
 

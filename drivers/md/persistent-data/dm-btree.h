@@ -202,6 +202,13 @@ int dm_btree_walk(struct dm_btree_info *info, dm_block_t root,
  */
 #define DM_BTREE_CURSOR_MAX_DEPTH 16
 
+/* What a cursor reads ahead of it as it moves. */
+enum dm_btree_prefetch {
+	DM_BTREE_PREFETCH_INTERNAL,	/* the children of internal nodes */
+	DM_BTREE_PREFETCH_LEAVES,	/* those, and the values of leaves */
+	DM_BTREE_PREFETCH_NONE,		/* nothing: a lookup of one path */
+};
+
 struct cursor_node {
 	struct dm_block *b;
 	unsigned int index;
@@ -211,8 +218,7 @@ struct dm_btree_cursor {
 	struct dm_btree_info *info;
 	dm_block_t root;
 
-	bool prefetch_leaves;
-	bool no_prefetch;	/* a lookup reading only the path it walks */
+	enum dm_btree_prefetch prefetch;
 	unsigned int depth;
 	struct cursor_node nodes[DM_BTREE_CURSOR_MAX_DEPTH];
 };
