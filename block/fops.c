@@ -751,6 +751,7 @@ loff_t bdev_file_seek_hole_data(struct file *bdev_file, loff_t offset,
 	next = mapping_seek_dirty(mapping, offset, end, SEEK_DATA, any);
 	if (next == offset)
 		return offset;
+	/* The folios before @next were clean before the driver is asked. */
 	smp_rmb();
 	/* No need to search the device past the first busy folio. */
 	return bdev_seek_hole_data(bdev, offset, next, SEEK_DATA);
