@@ -393,6 +393,83 @@ TEST_F(ZramMap, WalksDoNotWaitForARecompression)
 	ExpectMapAndSeeks(rfd.get(), size, want);
 }
 
+// A dm query holds the live table (SRCU) for one step of at most 1 GiB,
+// SEEK_DATA as SEEK_HOLE: a suspend waits for the step running, not for a
+// walk to the end of a long hole. A long, slow hole: dm-linear segments
+// that all map one empty zram device, whose query passes every slot of
+// every segment, and an error target (all data) at the end. The suspend
+// starts an eighth into a SEEK_DATA that takes several times as long as a
+// suspend and resume with no query running (dmsetup's start is most of
+// that); it may take that time plus a third of the query's. One that
+// waits for the query takes about seven eighths of it.
+TEST_F(ZramMap, DmSuspendWaitsForOneStepOfALongSeekData)
+{
+	using Clock = std::chrono::steady_clock;
+	auto ms = [](Clock::duration d) -> int64_t {
+		return std::chrono::duration_cast<milliseconds>(d).count();
+	};
+	Clock::duration idle{};
+	{
+		DmDevice probe("0 8 zero");
+		for (int i = 0; i < 2; i++) {
+			const auto s0 = Clock::now();
+			probe.suspend();
+			probe.resume();
+			idle = std::max(idle, Clock::now() - s0);
+		}
+	}
+	const int64_t seg = 16 * GiB;
+	ZramDevice zram(seg);
+	// How long one segment's empty slot table takes to pass.
+	int64_t one_ms;
+	{
+		UniqueFd zfd = open_or_throw(zram.path(), O_RDONLY);
+		const auto t0 = Clock::now();
+		errno = 0;
+		EXPECT_EQ(lseek(zfd.get(), 0, SEEK_DATA), -1);
+		EXPECT_EQ(errno, ENXIO);
+		one_ms = std::max<int64_t>(ms(Clock::now() - t0), 1);
+	}
+	const int64_t want_ms = std::max<int64_t>(6000, 3 * ms(idle) + 3000);
+	const int64_t n = std::clamp<int64_t>(want_ms / one_ms + 1, 4, 256);
+	std::string table;
+	for (int64_t i = 0; i < n; i++)
+		table += sectors(i * seg) + " " + sectors(seg) + " linear " +
+			 zram.path() + " 0\n";
+	const int64_t data = n * seg;
+	table += sectors(data) + " " + sectors(MiB) + " error\n";
+	DmDevice dm(table);
+	UniqueFd fd = open_or_throw(dm.path(), O_RDONLY);
+
+	const auto q0 = Clock::now();
+	EXPECT_EQ(seekmap::seek(fd.get(), 0, SEEK_DATA), data);
+	const Clock::duration query = Clock::now() - q0;
+	std::cout << "[   WAIT   ] " << n << " segments of 16 GiB: SEEK_DATA "
+		  << ms(query) << " ms, suspend and resume alone " << ms(idle)
+		  << " ms" << std::endl;
+	ASSERT_GT(ms(query), 2 * ms(idle) + 2000)
+		<< "the query is too quick to tell a suspend that waits for it";
+
+	std::atomic<bool> started{false};
+	auto walk = std::async(std::launch::async, [&] {
+		started = true;
+		return seekmap::seek(fd.get(), 0, SEEK_DATA);
+	});
+	while (!started)
+		std::this_thread::yield();
+	std::this_thread::sleep_for(query / 8);
+	const auto s0 = Clock::now();
+	dm.suspend();
+	const Clock::duration suspend = Clock::now() - s0;
+	dm.resume();
+	ASSERT_TRUE(AnswersWithin(walk, "a SEEK_DATA across the suspend"));
+	EXPECT_EQ(walk.get(), data) << "the table did not change";
+	std::cout << "[   WAIT   ] suspend during the query: " << ms(suspend)
+		  << " ms" << std::endl;
+	EXPECT_LT(ms(suspend), ms(idle + query / 3))
+		<< "the suspend waited for the whole SEEK_DATA";
+}
+
 // A walker holds the device open: reset and hot_remove are refused, the
 // map of untouched pages stays exact while other pages are written,
 // zero-filled and discarded.
