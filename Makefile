@@ -38,6 +38,8 @@ SERIES_DIR := $(CURDIR)/stable/6.12/patches
 RECORD   :=
 OVERLAY  := 0
 BUILD    := $(CURDIR)/build/stable-6.12
+# A backport for distributions on 6.12, not a submission to mainline.
+SERIES_PREFIX := PATCH 6.12
 else
 $(error KBASE=$(KBASE): the series is on 7.3, its backport on 6.12)
 endif
@@ -68,7 +70,7 @@ KMAKE    := $(MAKE) -C $(KTREE) O=$(KOBJ) CC="$(CCACHE) gcc" \
 	    KBUILD_BUILD_TIMESTAMP=seek-hole-data KBUILD_BUILD_USER=build \
 	    KBUILD_BUILD_HOST=build
 
-export BUILD KPKG KPKG_VER KPKG_SHA256 SERIES_DIR RECORD OVERLAY VMDIR ACCEL
+export BUILD KPKG KPKG_VER KPKG_SHA256 SERIES_DIR RECORD OVERLAY VMDIR ACCEL SERIES_PREFIX
 VM       := KERNEL=$(BZIMAGE) harness/vm
 # Benchmarks and the demo time the code, not the detectors: the plain kernel.
 PLAINVM  := KERNEL=$(BUILD)/obj-plain/arch/x86/boot/bzImage \

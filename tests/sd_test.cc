@@ -694,8 +694,8 @@ TEST_F(SdErrors, NoReportOpcodesDeviceIsNeverAsked)
 	EXPECT_EQ(sd.commands() - again, 0);
 }
 
-// A unit attention that reports a change (power on/reset, parameters or
-// capacity changed, inquiry data changed, medium may have changed) is data
+// A unit attention that reports a change (parameters or capacity changed,
+// microcode or inquiry data changed, medium may have changed) is data
 // at once, without a retry, and the disk stays all data, without being
 // asked, until it is revalidated; then it answers again.
 TEST_F(SdErrors, ChangeUnitAttentionIsDataUntilRevalidated)
@@ -706,7 +706,7 @@ TEST_F(SdErrors, ChangeUnitAttentionIsDataUntilRevalidated)
 	write_one_extent(sd, size);
 	struct {
 		int asc, ascq;
-	} uas[] = {{0x29, 0x00}, {0x2a, 0x01}, {0x2a, 0x09}, {0x3f, 0x03},
+	} uas[] = {{0x2a, 0x01}, {0x2a, 0x09}, {0x3f, 0x01}, {0x3f, 0x03},
 		   {0x28, 0x00}};
 	for (auto ua : uas) {
 		SCOPED_TRACE("unit attention " + std::to_string(ua.asc) + "/" +
@@ -737,20 +737,27 @@ TEST_F(SdErrors, ChangeUnitAttentionIsDataUntilRevalidated)
 	}
 }
 
-// Another unit attention (commands cleared by another initiator) is
-// data for that query only, and not retried.
+// Another unit attention (commands cleared by another initiator, a reset)
+// is data for that query only, and not retried.
 TEST_F(SdErrors, OtherUnitAttentionIsDataForThatQueryOnly)
 {
 	ScsiDebug sd(lbp_params(512));
 	UniqueFd fd = open_or_throw(sd.path(), O_RDONLY);
 	const int64_t size = size_of(fd.get());
 	write_one_extent(sd, size);
-	sd.fail_gls(0, 0x2, 0x6, 0x2f, 0x00);
-	const int64_t before = sd.commands();
-	EXPECT_EQ(seekmap::seek(fd.get(), 0, SEEK_DATA), 0);
-	EXPECT_EQ(sd.commands() - before, 1) << "the unit attention was retried";
-	sd.clear_gls();
-	ExpectMap(fd.get(), size, kOneExtent);
+	// Commands cleared by another initiator; a power on or reset, which
+	// changes nothing the disk reports (a SAN event would otherwise
+	// leave every LUN all data until a rescan).
+	for (int asc : {0x2f, 0x29}) {
+		SCOPED_TRACE("unit attention " + std::to_string(asc) + "/0");
+		sd.fail_gls(0, 0x2, 0x6, asc, 0x00);
+		const int64_t before = sd.commands();
+		EXPECT_EQ(seekmap::seek(fd.get(), 0, SEEK_DATA), 0);
+		EXPECT_EQ(sd.commands() - before, 1)
+			<< "the unit attention was retried";
+		sd.clear_gls();
+		ExpectMap(fd.get(), size, kOneExtent);
+	}
 }
 
 // On a removable disk any unit attention may be a medium change: data,

@@ -2281,11 +2281,31 @@ static loff_t sd_seek_data_at(loff_t offset, loff_t end, u64 lba,
 }
 
 /*
+ * Does a unit attention say that READ CAPACITY(16) may answer otherwise
+ * now: a new medium, changed parameters or capacity, new microcode,
+ * inquiry data or device identifier?  A reset, a power on or a change of
+ * the target's LUN inventory does not change what a LUN reports.
+ */
+static bool sd_lba_status_ua_changes(const struct scsi_sense_hdr *sshdr)
+{
+	switch (sshdr->asc) {
+	case 0x28:	/* not ready to ready: medium may have changed */
+	case 0x2a:	/* parameters, capacity data... changed */
+		return true;
+	case 0x3f:	/* target operating conditions have changed */
+		return sshdr->ascq == 0x01 ||	/* microcode changed */
+		       sshdr->ascq == 0x03 ||	/* inquiry data changed */
+		       sshdr->ascq == 0x05;	/* device identifier changed */
+	default:
+		return false;
+	}
+}
+
+/*
  * A unit attention means the command was not run: the query is data, and
  * the command is not repeated (a retry would only hide the condition).  One
- * that announces a new medium, a reset, changed parameters or capacity, or
- * changed operating conditions or inquiry data says the device may no
- * longer be the one the last revalidation qualified (LBPME and LBPRZ in
+ * that announces a change (sd_lba_status_ua_changes()) says the device may
+ * no longer be the one the last revalidation qualified (LBPME and LBPRZ in
  * READ CAPACITY(16)): the disk is all data until a revalidation qualifies
  * it again.  On a removable device any unit attention may be a medium
  * change: sdev->changed is set, unlocked, as scsi_io_completion_action()
@@ -2299,10 +2319,7 @@ static void sd_lba_status_unit_attention(struct scsi_disk *sdkp,
 
 	if (sdp->removable)
 		sdp->changed = 1;
-	else if (sshdr->asc != 0x28 &&	/* medium may have changed */
-		 sshdr->asc != 0x29 &&	/* power on, reset occurred */
-		 sshdr->asc != 0x2a &&	/* parameters, capacity changed */
-		 sshdr->asc != 0x3f)	/* operating conditions changed */
+	else if (!sd_lba_status_ua_changes(sshdr))
 		return;
 	if (READ_ONCE(sdkp->lba_status)) {
 		WRITE_ONCE(sdkp->lba_status, false);
