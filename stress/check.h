@@ -33,6 +33,7 @@ struct Counts {
 	std::atomic<uint64_t> holes_read{0}; // hole ranges read back
 	std::atomic<uint64_t> bytes_read{0};
 	std::atomic<uint64_t> wrong{0};      // wrong answers
+	std::atomic<uint64_t> conservative{0}; // judged walks with data over a hole of the truth (allowed)
 	std::atomic<uint64_t> errors{0};     // failures of the run itself
 };
 extern Counts counts;
@@ -65,6 +66,23 @@ struct Target {
 	// Seqlock of a device that is torn down and bound again: odd while
 	// it changes. A walk that saw it change is not judged.
 	std::atomic<uint64_t> *generation = nullptr;
+	// A provider that only tries its locks may report data where it
+	// could not look (zram: a slot a reader holds locked). In stable
+	// regions, data over a hole of the truth is then allowed in pieces of
+	// up to @spare_data bytes each (a hole over data never is), and of any
+	// length on a walk that overlapped an operation holding such a lock
+	// for long (@busy, a seqlock as @generation: zram writeback and
+	// recompression hold dev_lock for writing).
+	int64_t spare_data = 0;
+	std::atomic<uint64_t> *busy = nullptr;
+	// The provider's lock is one that its queries take too (null_blk's
+	// global lock): a walk that overlapped another walk of this device
+	// may be given data over holes of any length.
+	bool shared_lock = false;
+	// During @busy, a query may fail with EIO (an injected medium error).
+	bool eio_when_busy = false;
+	std::atomic<int> walking{0};
+	std::atomic<uint64_t> walk_starts{0};
 	// Set while the device is going away: walkers stay off it.
 	std::atomic<bool> dying{false};
 	// The walkers of this target (for the summary).
@@ -131,5 +149,7 @@ ExtentMap restrict(const ExtentMap &map, const std::vector<Region> &regions);
 ExtentMap shift(const ExtentMap &map, int64_t delta);
 // Union of two maps.
 ExtentMap unite(ExtentMap a, const ExtentMap &b);
+// What of @a is not in @b.
+ExtentMap subtract(const ExtentMap &a, const ExtentMap &b);
 
 } // namespace stress

@@ -5,7 +5,10 @@
 // linear, stripe and zero targets (reload, suspend, resume, remove and
 // create again), and a thin pool with a volume, a volume over an external
 // origin and their snapshots (writes, discards, snapshot creation and
-// deletion, pool suspends).
+// deletion, pool suspends); brd, zram (writeback to a slow device,
+// recompression) and memory-backed null_blk (power cycles); dm-snapshot
+// (origin and snapshot writes, merges); scsi_debug (injected GET LBA
+// STATUS errors and timeouts, disk deletion and rescan).
 //
 // Ground truth never comes from the device under test: it is the layout
 // the scenario wrote (checked once against the tmpfs file's own SEEK map
@@ -20,6 +23,7 @@
 #include <cstring>
 #include <deque>
 #include <fcntl.h>
+#include <glob.h>
 #include <linux/fs.h>
 #include <linux/loop.h>
 #include <map>
@@ -33,6 +37,7 @@
 namespace stress {
 
 std::atomic<bool> stop_flag{false};
+std::string scsi_debug_ko;
 
 void nap(Rng &rng, int lo_ms, int hi_ms)
 {
@@ -1117,12 +1122,926 @@ private:
 	int next_snap_ = 100;
 };
 
+// ---------------------------------------------------------------------
+// RAM disks (brd, zram, memory-backed null_blk): what each unit (a brd or
+// zram page, a null_blk block) holds, from what the run wrote and
+// discarded. A unit never written or discarded reads zeros and is a hole;
+// on zram a unit written full of zeros too (a same-filled page of zeros),
+// elsewhere it is data.
+class RamModel {
+public:
+	enum Kind : uint8_t {
+		kNone,         // never written, or discarded: zeros, a hole
+		kPattern,      // the run's pattern: incompressible (zram: huge)
+		kCompressible, // 256 bytes of pattern, then zeros
+		kSame,         // every byte 0xab (zram: a same-filled page)
+		kZeros,        // written full of zeros
+		kMixed,        // partly written: data, contents not kept
+	};
+
+	RamModel(int64_t size, int64_t unit, bool zeros_are_holes)
+		: unit_(unit), zeros_are_holes_(zeros_are_holes),
+		  units_(size / unit) {}
+
+	int64_t unit() const { return unit_; }
+	int64_t size() const { return int64_t(units_.size()) * unit_; }
+
+	// [@off, @off + @len), whole units, written with @kind.
+	void set(int64_t off, int64_t len, Kind kind, uint32_t seed)
+	{
+		for (int64_t u = off / unit_; u < (off + len) / unit_; u++)
+			units_[u] = {kind, seed};
+	}
+	// A write of sectors of the run's pattern (direct_write()): the
+	// units it touches are data, of contents not kept.
+	void write_partial(int64_t off, int64_t len)
+	{
+		for (int64_t u = off / unit_; u * unit_ < off + len; u++)
+			units_[u] = {kMixed, 0};
+	}
+	ExtentMap map() const
+	{
+		ExtentMap m;
+		for (size_t u = 0; u < units_.size(); u++)
+			if (is_data(units_[u].kind))
+				m.push_back({int64_t(u) * unit_, int64_t(u + 1) * unit_});
+		return seekmap::normalize(m);
+	}
+	// The bytes unit @u must read back; false if not kept (kMixed).
+	bool expected(int64_t u, unsigned char *buf) const
+	{
+		return fill(units_[u].kind, units_[u].seed, u, buf);
+	}
+	bool fill(Kind kind, uint32_t seed, int64_t u, unsigned char *buf) const
+	{
+		switch (kind) {
+		case kNone:
+		case kZeros:
+			memset(buf, 0, unit_);
+			return true;
+		case kSame:
+			memset(buf, 0xab, unit_);
+			return true;
+		case kPattern:
+		case kCompressible:
+			// A different pattern for each unit and seed.
+			fill_pattern(buf, unit_, (uint64_t(seed) << 32) ^ uint64_t(u));
+			if (kind == kCompressible)
+				memset(buf + 256, 0, unit_ - 256);
+			return true;
+		case kMixed:
+			break;
+		}
+		return false;
+	}
+
+private:
+	bool is_data(Kind k) const
+	{
+		return k != kNone && !(k == kZeros && zeros_are_holes_);
+	}
+
+	struct Unit {
+		Kind kind = kNone;
+		uint32_t seed = 0;
+	};
+	const int64_t unit_;
+	const bool zeros_are_holes_;
+	std::vector<Unit> units_;
+};
+
+// An O_DIRECT write of [@off, @off + @len) (whole units) with the contents
+// @m expects of @kind, and the model updated.
+void ram_write(int fd, RamModel &m, int64_t off, int64_t len,
+	       RamModel::Kind kind, uint32_t seed)
+{
+	const int64_t unit = m.unit();
+	const size_t chunk = std::min<int64_t>(len, 1 * MiB);
+	void *p = nullptr;
+	if (posix_memalign(&p, 4096, chunk))
+		throw std::bad_alloc();
+	std::unique_ptr<void, decltype(&free)> buf(p, free);
+	auto *b = static_cast<unsigned char *>(p);
+	for (int64_t done = 0; done < len;) {
+		size_t n = std::min<int64_t>(chunk, len - done);
+		for (size_t i = 0; i < n; i += unit)
+			m.fill(kind, seed, (off + done + int64_t(i)) / unit, b + i);
+		if (pwrite(fd, b, n, off + done) != ssize_t(n))
+			fail_errno("O_DIRECT write at " + std::to_string(off + done));
+		done += n;
+	}
+	m.set(off, len, kind, seed);
+}
+
+void ram_discard(int fd, RamModel &m, int64_t off, int64_t len)
+{
+	uint64_t range[2] = {uint64_t(off), uint64_t(len)};
+	if (ioctl(fd, BLKDISCARD, range))
+		fail_errno("BLKDISCARD " + std::to_string(off) + "+" +
+			   std::to_string(len));
+	m.set(off, len, RamModel::kNone, 0);
+}
+
+// Read [@begin, @end) of @fd (O_DIRECT) and compare it with what @m says
+// each unit holds: a page written back or recompressed still reads what
+// was written. A difference is a wrong answer of the device, counted.
+void ram_verify(int fd, const RamModel &m, int64_t begin, int64_t end,
+		const std::string &label)
+{
+	const int64_t unit = m.unit();
+	const size_t chunk = 256 * KiB;
+	void *p = nullptr;
+	if (posix_memalign(&p, 4096, chunk + unit))
+		throw std::bad_alloc();
+	std::unique_ptr<void, decltype(&free)> buf(p, free);
+	auto *b = static_cast<unsigned char *>(p);
+	std::vector<unsigned char> want(unit);
+	for (int64_t pos = begin; pos < end;) {
+		size_t n = std::min<int64_t>(chunk, end - pos);
+		ssize_t r = pread(fd, b, n, pos);
+		if (r != ssize_t(n)) {
+			wrong_answer(label + ": reading back data at " +
+				     std::to_string(pos) + ": " +
+				     (r < 0 ? strerror(errno) : "short read"));
+			return;
+		}
+		counts.bytes_read += n;
+		for (size_t i = 0; i < n; i += unit) {
+			int64_t u = (pos + int64_t(i)) / unit;
+			if (m.expected(u, want.data()) &&
+			    memcmp(want.data(), b + i, unit)) {
+				wrong_answer(label + ": the " + std::to_string(unit) +
+					     " bytes at " + std::to_string(u * unit) +
+					     " do not read back what was written");
+				return;
+			}
+		}
+		pos += n;
+	}
+}
+
+// A random whole-unit range of up to @max bytes inside @r.
+Extent range_in(Rng &rng, const Region &r, int64_t unit, int64_t max)
+{
+	int64_t units = (r.end - r.start) / unit;
+	int64_t len = urand(rng, 1, std::min(units, max / unit));
+	int64_t first = urand(rng, 0, units - len);
+	// Often against an edge of the region: the stable side's neighbour.
+	if (rng() % 4 == 0)
+		first = rng() % 2 ? 0 : units - len;
+	return {r.start + first * unit, r.start + (first + len) * unit};
+}
+
+// The stable layout of a RAM disk: about @n runs of up to @max_units
+// units in each stable region, some against a region's edge, of every
+// kind @kinds holds.
+void ram_layout(Rng &rng, int fd, RamModel &m, const std::vector<Region> &stable,
+		int n, int64_t max_units, const std::vector<RamModel::Kind> &kinds)
+{
+	uint32_t seed = 20000;
+	// The first run starts with the pattern: never zeros, whatever the
+	// kinds (--self-check=readback reads the first data extent).
+	bool first = true;
+	for (const Region &r : stable) {
+		ExtentMap runs = random_extents(rng, r.start, r.end, n, m.unit(), max_units);
+		runs = unite(runs, {{r.end - m.unit(), r.end}});
+		if (r.start > 0)
+			runs = unite(runs, {{r.start, r.start + m.unit()}});
+		for (const Extent &e : runs) {
+			// Runs of mixed kinds: split at a random unit.
+			int64_t at = e.start;
+			while (at < e.end) {
+				int64_t len = urand(rng, 1, (e.end - at) / m.unit()) * m.unit();
+				RamModel::Kind k = kinds[rng() % kinds.size()];
+				ram_write(fd, m, at, len, first ? RamModel::kPattern : k,
+					  seed++);
+				first = false;
+				at += len;
+			}
+		}
+	}
+}
+
+// The whole disk at the end: the exact map (all holes read back), then
+// every byte read back as the model says.
+void ram_quiet_check(Walker &w, const std::string &label, const std::string &node,
+		     const RamModel &m)
+{
+	w.walk_exact(label, node, m.map());
+	Fd fd = open_or_throw(node, O_RDONLY | O_DIRECT);
+	ram_verify(fd.get(), m, 0, m.size(), label + " (quiet)");
+}
+
+// ---------------------------------------------------------------------
+// A brd RAM disk (/dev/ram1, 64 MiB, built in): written (whole pages and
+// single sectors) and discarded in its middle; its two ends keep the
+// layout written at setup. brd's map is its page index: a page written
+// in part is data, a discard frees only the pages it covers whole.
+class Brd : public Scenario {
+	static constexpr const char *kNode = "/dev/ram1";
+	static constexpr int64_t kPage = 4 * KiB;
+
+public:
+	explicit Brd(Rng &rng)
+	{
+		if (access(kNode, F_OK))
+			throw std::runtime_error(std::string(kNode) +
+						 " missing: the guest kernel needs "
+						 "CONFIG_BLK_DEV_RAM=y (2 disks)");
+		fd_ = open_or_throw(kNode, O_RDWR | O_DIRECT);
+		const int64_t size = size_of(fd_.get());
+		setup_check(size >= 32 * MiB, std::string(kNode) + " is too small");
+		// Empty first (a run before may have left pages).
+		uint64_t all[2] = {0, uint64_t(size)};
+		if (ioctl(fd_.get(), BLKDISCARD, all))
+			fail_errno("BLKDISCARD the whole of " + std::string(kNode));
+		model_ = std::make_unique<RamModel>(size, kPage, false);
+		const int64_t q = size / 8 / kPage * kPage;
+		stable_ = {{0, 3 * q}, {5 * q, size}};
+		changing_ = {3 * q, 5 * q};
+		ram_layout(rng, fd_.get(), *model_, stable_, 20, 48,
+			   {RamModel::kPattern, RamModel::kZeros, RamModel::kSame});
+		truth_ = model_->map();
+		targets.push_back(target("brd", kNode, stable_, truth_));
+	}
+	~Brd() override
+	{
+		if (fd_.get() < 0)
+			return;
+		uint64_t all[2] = {0, uint64_t(model_->size())};
+		ioctl(fd_.get(), BLKDISCARD, all); // give the memory back
+	}
+	const char *name() const override { return "brd"; }
+	int mutate(int, Rng &rng) override
+	{
+		Extent e = range_in(rng, changing_, kPage, 512 * KiB);
+		switch (rng() % 5) {
+		case 0: { // single sectors: a page written in part is data
+			int64_t off = e.start + urand(rng, 0, kPage / Sector - 1) * Sector;
+			int64_t len = urand(rng, 1, 16) * Sector;
+			len = std::min(len, changing_.end - off);
+			direct_write(fd_.get(), off, len, rng());
+			model_->write_partial(off, len);
+			return 1;
+		}
+		case 1:
+		case 2:
+			ram_write(fd_.get(), *model_, e.start, e.length(),
+				  rng() % 3 ? RamModel::kPattern : RamModel::kZeros,
+				  uint32_t(rng()));
+			return 1;
+		default:
+			ram_discard(fd_.get(), *model_, e.start, e.length());
+			return 1;
+		}
+	}
+	void quiet_check(Walker &w) override
+	{
+		ram_quiet_check(w, "brd", kNode, *model_);
+	}
+
+private:
+	Fd fd_;
+	std::unique_ptr<RamModel> model_;
+	std::vector<Region> stable_;
+	Region changing_;
+	ExtentMap truth_;
+};
+
+// ---------------------------------------------------------------------
+// A zram device with a slow backing device (memory-backed null_blk that
+// completes each I/O after 10 ms) and deflate as its recompression
+// algorithm. Mutators: writes (incompressible, compressible, same-filled
+// 0xab and zeros) and discards in its middle; all pages marked idle, then
+// a writeback (idle, huge, huge_idle or one page) or a recompression,
+// which hold zram's dev_lock for writing for seconds. Written-back and
+// recompressed pages of the stable ends are still data and read back what
+// was written; zero pages (same-filled, element 0) are holes.
+//
+// zram only tries its locks: a slot a reader holds locked (a walker
+// reading a hole back, the idle marking) is data for a moment, and so is
+// everything while a writeback or recompression holds dev_lock. Stable
+// regions are judged so (Target::spare_data, Target::busy); the quiet
+// check at the end is exact.
+class ZramScenario : public Scenario {
+	static constexpr int64_t kSize = 32 * MiB, kPage = 4 * KiB;
+
+public:
+	explicit ZramScenario(Rng &rng)
+	{
+		// The backing device holds every page zram can write back.
+		slow_ = std::make_unique<NullBlk>(
+			"zwb", std::vector<std::string>{
+				       "memory_backed=1",
+				       "size=" + std::to_string(kSize / MiB),
+				       "irqmode=2", "completion_nsec=10000000"});
+		zram_ = std::make_unique<Zram>(
+			kSize, std::vector<std::string>{
+				       "backing_dev=" + slow_->path(),
+				       "recomp_algorithm=algo=deflate"});
+		// One page per backing write: a writeback takes seconds.
+		set_attr(zram_->attr("writeback_batch_size"), "1");
+		fd_ = open_or_throw(zram_->path(), O_RDWR | O_DIRECT);
+		setup_check(size_of(fd_.get()) == kSize, zram_->path() + ": size");
+		model_ = std::make_unique<RamModel>(kSize, kPage, true);
+		stable_ = {{0, 12 * MiB}, {20 * MiB, kSize}};
+		changing_ = {12 * MiB, 20 * MiB};
+		ram_layout(rng, fd_.get(), *model_, stable_, 12, 24,
+			   {RamModel::kPattern, RamModel::kCompressible,
+			    RamModel::kSame, RamModel::kZeros});
+		truth_ = model_->map();
+		auto t = target("zram", zram_->path(), stable_, truth_);
+		t->spare_data = 4 * kPage;
+		t->busy = &busy_;
+		targets.push_back(t);
+	}
+	~ZramScenario() override
+	{
+		fd_.reset();
+		zram_.reset();
+		slow_.reset();
+	}
+	const char *name() const override { return "zram"; }
+	int mutators() const override { return 2; }
+	int mutate(int which, Rng &rng) override
+	{
+		if (which == 0) {
+			std::lock_guard<std::mutex> l(mu_);
+			Extent e = range_in(rng, changing_, kPage, 256 * KiB);
+			static const RamModel::Kind kinds[] = {
+				RamModel::kPattern, RamModel::kCompressible,
+				RamModel::kSame, RamModel::kZeros};
+			if (rng() % 3)
+				ram_write(fd_.get(), *model_, e.start, e.length(),
+					  kinds[rng() % 4], uint32_t(rng()));
+			else
+				ram_discard(fd_.get(), *model_, e.start, e.length());
+			return 1;
+		}
+		nap(rng, 1000, 4000);
+		if (stop_flag)
+			return 0;
+		int ops = 2;
+		busy_++; // odd: dev_lock may be busy
+		set_attr(zram_->attr("idle"), "all");
+		if (rng() % 3) {
+			static const char *types[] = {"idle", "huge", "huge_idle"};
+			// Or one page, whatever its state.
+			std::string how = rng() % 4 ? std::string("type=") + types[rng() % 3]
+						    : "page_index=" +
+							      std::to_string(urand(rng, 0, kSize / kPage - 1));
+			zram_op("writeback", how);
+		} else {
+			static const char *types[] = {"idle", "huge", "huge_idle"};
+			zram_op("recompress", std::string("type=") + types[rng() % 3]);
+		}
+		busy_++;
+		// The stable pages read back what was written, wherever they
+		// are now (a sample: a written-back page costs a slow read).
+		const Region &r = stable_[rng() % stable_.size()];
+		Extent e = range_in(rng, r, kPage, 512 * KiB);
+		ram_verify(fd_.get(), *model_, e.start, e.end, "zram");
+		return ops;
+	}
+	void quiet_check(Walker &w) override
+	{
+		ram_quiet_check(w, "zram", zram_->path(), *model_);
+		printf("stress: zram mm_stat %s; bd_stat %s\n",
+		       read_attr(zram_->attr("mm_stat")).c_str(),
+		       read_attr(zram_->attr("bd_stat")).c_str());
+	}
+
+private:
+	// A writeback or recompression; it may find nothing to do.
+	void zram_op(const char *attr, const std::string &how)
+	{
+		int r = write_attr(zram_->attr(attr), how);
+		if (r && r != -ENOENT && r != -EAGAIN) {
+			errno = -r;
+			fail_errno(std::string("zram ") + attr + " '" + how + "'");
+		}
+	}
+
+	std::unique_ptr<NullBlk> slow_;
+	std::unique_ptr<Zram> zram_;
+	Fd fd_;
+	std::mutex mu_; // the model's changing region
+	std::unique_ptr<RamModel> model_;
+	std::vector<Region> stable_;
+	Region changing_;
+	ExtentMap truth_;
+	std::atomic<uint64_t> busy_{0};
+};
+
+// ---------------------------------------------------------------------
+// A memory-backed null_blk device (configfs, discard on, 512- or 4096-byte
+// blocks) powered off and on again while walkers hold it: the disk is
+// deleted and a new one of the same name made, over the same data. While
+// powered, its middle is written and discarded. Walks that overlap a
+// power cycle are not judged (a generation count says which).
+class NullBlkScenario : public Scenario {
+	static constexpr int64_t kSize = 64 * MiB;
+
+public:
+	explicit NullBlkScenario(Rng &rng) : bs_(rng() % 2 ? 4096 : 512)
+	{
+		nb_ = std::make_unique<NullBlk>(
+			"nb", std::vector<std::string>{
+				      "size=" + std::to_string(kSize / MiB),
+				      "blocksize=" + std::to_string(bs_),
+				      "memory_backed=1", "discard=1"});
+		model_ = std::make_unique<RamModel>(kSize, bs_, false);
+		stable_ = {{0, 24 * MiB}, {40 * MiB, kSize}};
+		changing_ = {24 * MiB, 40 * MiB};
+		{
+			Fd fd = open_or_throw(nb_->path(), O_RDWR | O_DIRECT);
+			setup_check(size_of(fd.get()) == kSize, nb_->path() + ": size");
+			ram_layout(rng, fd.get(), *model_, stable_, 20, 48 * 1024 / (bs_ / 4),
+				   {RamModel::kPattern, RamModel::kZeros, RamModel::kSame});
+		}
+		truth_ = model_->map();
+		auto t = target("null_blk", nb_->path(), stable_, truth_);
+		// Each batch of a query holds null_blk's global lock, which
+		// a query only tries: concurrent walks see each other's.
+		t->shared_lock = true;
+		t->may_vanish = true;
+		t->generation = &generation_;
+		targets.push_back(t);
+	}
+	const char *name() const override { return "null_blk"; }
+	int mutators() const override { return 2; }
+	int mutate(int which, Rng &rng) override
+	{
+		if (which == 1) {
+			nap(rng, 1000, 5000); // powered a while: walkers judge it
+			if (stop_flag)
+				return 0;
+			std::lock_guard<std::mutex> l(mu_);
+			generation_++; // odd: going away
+			nb_->power(false);
+			nap(rng, 0, 300);
+			nb_->power(true);
+			generation_++;
+			return 2;
+		}
+		std::lock_guard<std::mutex> l(mu_);
+		// A descriptor of the disk powered now (the old one's is dead).
+		Fd fd = open_or_throw(nb_->path(), O_RDWR | O_DIRECT);
+		int ops = 0;
+		for (int i = urand(rng, 1, 8); i > 0; i--, ops++) {
+			Extent e = range_in(rng, changing_, bs_, 256 * KiB);
+			if (rng() % 2)
+				ram_write(fd.get(), *model_, e.start, e.length(),
+					  rng() % 4 ? RamModel::kPattern : RamModel::kZeros,
+					  uint32_t(rng()));
+			else
+				ram_discard(fd.get(), *model_, e.start, e.length());
+		}
+		return ops;
+	}
+	void quiet_check(Walker &w) override
+	{
+		ram_quiet_check(w, "null_blk", nb_->path(), *model_);
+	}
+
+private:
+	const int64_t bs_;
+	std::unique_ptr<NullBlk> nb_;
+	std::mutex mu_; // powered while held
+	std::unique_ptr<RamModel> model_;
+	std::vector<Region> stable_;
+	Region changing_;
+	ExtentMap truth_;
+	std::atomic<uint64_t> generation_{0};
+};
+
+// ---------------------------------------------------------------------
+// dm-snapshot: an origin (a loop device over a sparse file) behind a
+// snapshot-origin device, and a snapshot of it whose exception store
+// (persistent or transient, by the seed) lives on a loop device. The
+// origin's upper part is written through the origin device (each chunk
+// touched is copied out to the snapshot first: an exception, data in the
+// snapshot), the snapshot's middle is written through the snapshot, and
+// now and then the snapshot goes away and a new one is taken: merged into
+// the origin (persistent: the origin's table becomes snapshot-merge, which
+// takes the exceptions over, until the merge is done, then snapshot-origin
+// again) or dropped (transient). The first 12 MiB are written by no one:
+// there both devices must report the origin's layout. Walks that overlap
+// a cycle are not judged (a generation count says which).
+class DmSnapshot : public Scenario {
+	static constexpr int64_t kSize = 32 * MiB, kStable = 12 * MiB,
+				 kSnapWrites = 20 * MiB;
+
+public:
+	explicit DmSnapshot(Rng &rng)
+		: persistent_(rng() % 3 != 0),
+		  chunk_(std::vector<int64_t>{4 * KiB, 8 * KiB, 64 * KiB}[rng() % 3]),
+		  origin_file_("snap-origin", kSize),
+		  snap_name_(dm_unique_name("snap"))
+	{
+		ExtentMap layout = random_extents(rng, 0, kSize, 40, 4 * KiB, 64);
+		layout = unite(layout, {{kStable - 4 * KiB, kStable + 4 * KiB}});
+		write_layout(origin_file_, layout, 30000);
+		expect_file_map(origin_file_, 0, kSize, layout);
+		layout_ = layout;
+		origin_loop_ = std::make_unique<Loop>(origin_file_.path(), LoopOptions{});
+		// The snapshot first, as LVM does: snapshot-origin splits
+		// writes at the chunk size of the snapshots there are when it
+		// resumes.
+		new_cow();
+		create_snapshot();
+		origin_ = std::make_unique<DmDevice>(dm_unique_name("snap-origin"),
+						     origin_table("snapshot-origin"));
+		origin_fd_ = open_or_throw(origin_->path(), O_RDWR | O_DIRECT);
+		printf("stress: dm-snapshot: %s store, chunk %lld KiB\n",
+		       persistent_ ? "persistent" : "transient",
+		       (long long)(chunk_ / KiB));
+
+		auto o = target("snap-origin", origin_->path(), {{0, kStable}}, layout_);
+		o->dm_name = origin_->name();
+		o->generation = &generation_;
+		auto s = target("snapshot", snap_path_, {{0, kStable}}, layout_);
+		s->dm_name = snap_name_;
+		s->may_vanish = true;
+		s->generation = &generation_;
+		targets = {o, s};
+	}
+	~DmSnapshot() override
+	{
+		snap_fd_.reset();
+		origin_fd_.reset();
+		remove_snapshot();
+		origin_.reset();
+		cow_loop_.reset();
+		cow_file_.reset();
+	}
+	const char *name() const override { return "dm-snapshot"; }
+	int mutators() const override { return 2; }
+	int mutate(int which, Rng &rng) override
+	{
+		if (which == 0) {
+			std::lock_guard<std::mutex> l(mu_);
+			// Through the origin (its upper part) or the snapshot
+			// (its middle): partial chunks and runs of chunks.
+			bool to_origin = rng() % 2;
+			Region r = to_origin ? Region{kSnapWrites, kSize}
+					     : Region{kStable, kSnapWrites};
+			int64_t unit = rng() % 2 ? 4 * KiB : chunk_;
+			int64_t units = (r.end - r.start) / unit;
+			int64_t len = urand(rng, 1, std::min<int64_t>(units, 256 * KiB / unit));
+			int64_t at = r.start + urand(rng, 0, units - len) * unit;
+			direct_write(to_origin ? origin_fd_.get() : snap_fd_.get(),
+				     at, len * unit, rng());
+			// The chunks touched have an exception now.
+			exceptions_ = unite(exceptions_,
+					    {{at / chunk_ * chunk_,
+					      (at + len * unit + chunk_ - 1) / chunk_ * chunk_}});
+			return 1;
+		}
+		nap(rng, 10000, 20000); // a snapshot lives a while: walkers judge it
+		if (stop_flag)
+			return 0;
+		std::lock_guard<std::mutex> l(mu_);
+		generation_++; // odd: changing
+		Target &st = *targets[1];
+		int ops;
+		if (persistent_)
+			ops = merge();
+		else
+			ops = drop();
+		st.dying = true;
+		snap_fd_.reset();
+		remove_snapshot();
+		// A new snapshot of the origin as it is now; writes to the
+		// origin wait meanwhile (we hold it suspended).
+		origin_->suspend();
+		new_cow();
+		create_snapshot();
+		origin_->resume();
+		st.set_node(snap_path_);
+		st.dying = false;
+		generation_++; // even
+		return ops + 4;
+	}
+	void quiet_check(Walker &w) override
+	{
+		ExtentMap origin = origin_file_.map();
+		w.walk_exact("snap-origin", origin_->path(), origin);
+		// The snapshot reads the origin where it has no exception; the
+		// origin changed since only where writes gave it exceptions.
+		w.walk_exact("snapshot", snap_path_, unite(snap_origin_, exceptions_));
+	}
+
+private:
+	DmTable origin_table(const std::string &type) const
+	{
+		if (type == "snapshot-origin")
+			return {{0, kSize, type, origin_loop_->path()}};
+		return {{0, kSize, type, origin_loop_->path() + " " + cow_loop_->path() +
+						 (persistent_ ? " P " : " N ") + sectors(chunk_)}};
+	}
+	// A fresh exception store: a persistent one starts from zeros.
+	void new_cow()
+	{
+		cow_loop_.reset();
+		cow_file_ = std::make_unique<SparseFile>("snap-cow", kSize + 8 * MiB);
+		cow_loop_ = std::make_unique<Loop>(cow_file_->path(), LoopOptions{});
+	}
+	void create_snapshot()
+	{
+		dev_t dev;
+		int r = dm::create(snap_name_, origin_table("snapshot"), &dev);
+		if (r) {
+			errno = -r;
+			fail_errno("dm create " + snap_name_ + " with\n" +
+				   to_string(origin_table("snapshot")));
+		}
+		snap_path_ = "/dev/dm-" + std::to_string(minor(dev));
+		setup_check(wait_for_node(snap_path_, 5000), snap_path_ + " did not appear");
+		snap_fd_ = open_or_throw(snap_path_, O_RDWR | O_DIRECT);
+		snap_origin_ = origin_file_.map();
+		exceptions_.clear();
+	}
+	void remove_snapshot()
+	{
+		if (snap_path_.empty())
+			return;
+		dm::resume(snap_name_);
+		for (int i = 0; i < 3000; i++) {
+			int r = dm::remove(snap_name_, false);
+			if (r == 0 || r == -ENXIO) {
+				snap_path_.clear();
+				return;
+			}
+			std::this_thread::sleep_for(std::chrono::milliseconds(10));
+		}
+		throw std::runtime_error("could not remove " + snap_name_);
+	}
+	// Merge the snapshot into the origin, as lvconvert --merge does, and
+	// wait until it is done.
+	int merge()
+	{
+		check(dm::suspend(snap_name_, false), "suspend snapshot");
+		origin_->suspend();
+		check(dm::load(origin_->name(), origin_table("snapshot-merge")),
+		      "load snapshot-merge");
+		origin_->resume();
+		// snapshot-merge status: <allocated>/<total> <metadata>; done
+		// when only metadata is allocated.
+		std::string status;
+		for (int i = 0;; i++) {
+			status = run_output("dmsetup status " + origin_->name());
+			unsigned long long alloc = 0, total = 0, meta = 0;
+			size_t p = status.find("snapshot-merge ");
+			if (p != std::string::npos &&
+			    sscanf(status.c_str() + p, "snapshot-merge %llu/%llu %llu",
+				   &alloc, &total, &meta) == 3 && alloc == meta)
+				break;
+			if (i == 600)
+				throw std::runtime_error(origin_->name() +
+							 ": merge not done in 60 s: " + status);
+			std::this_thread::sleep_for(std::chrono::milliseconds(100));
+		}
+		origin_->reload(origin_table("snapshot-origin"));
+		return 4;
+	}
+	// Drop the snapshot (a transient store cannot be merged).
+	int drop()
+	{
+		return 1;
+	}
+	void check(int r, const std::string &what)
+	{
+		if (r) {
+			errno = -r;
+			fail_errno("dm " + what + " " + snap_name_);
+		}
+	}
+
+	const bool persistent_;
+	const int64_t chunk_;
+	SparseFile origin_file_;
+	ExtentMap layout_;
+	std::unique_ptr<Loop> origin_loop_;
+	std::unique_ptr<SparseFile> cow_file_;
+	std::unique_ptr<Loop> cow_loop_;
+	std::unique_ptr<DmDevice> origin_;
+	std::string snap_name_, snap_path_;
+	Fd origin_fd_, snap_fd_;
+	std::mutex mu_; // writes wait while a cycle runs
+	ExtentMap snap_origin_; // the origin's map when the snapshot was taken
+	ExtentMap exceptions_;  // chunks written since, through either device
+	std::atomic<uint64_t> generation_{0};
+};
+
+// ---------------------------------------------------------------------
+// scsi_debug disks with logical block provisioning (LBPME, LBPRZ): sd
+// answers from GET LBA STATUS. Mutators: writes and unmaps (BLKDISCARD)
+// in the disk's middle; GET LBA STATUS failed on purpose (debugfs error
+// injection: transport errors, ABORTED COMMAND, BUSY, which must give
+// data, never a hole; MEDIUM ERROR, which may give EIO) and dropped (a
+// timeout: data within the command's short timeout, and the error
+// handling's reset may leave the disk all data until it is rescanned);
+// the disk deleted (/sys/class/scsi_device/.../delete) and found again by
+// a scan of its host while walkers hold it. scsi_debug's store outlives
+// the disk, so the map does too. Walks overlapping a deletion are not
+// judged (generation); walks overlapping an injection may report data
+// over holes and fail with EIO (busy), never a hole over data.
+class ScsiDebugScenario : public Scenario {
+	static constexpr int64_t kSize = 32 * MiB;
+
+public:
+	explicit ScsiDebugScenario(Rng &rng)
+	{
+		unload();
+		run_output("insmod " + scsi_debug_ko +
+			   " lbpu=1 lbpws=1 lbprz=1 delay=0 sector_size=512"
+			   " dev_size_mb=" + std::to_string(kSize / MiB));
+		loaded_ = true;
+		find_disk(10000);
+		open_disk();
+		uint64_t all[2] = {0, uint64_t(kSize)};
+		if (ioctl(fd_.get(), BLKDISCARD, all))
+			fail_errno("BLKDISCARD " + path_);
+		stable_ = {{0, 12 * MiB}, {20 * MiB, kSize}};
+		changing_ = {12 * MiB, 20 * MiB};
+		model_ = std::make_unique<RamModel>(kSize, Sector, false);
+		ram_layout(rng, fd_.get(), *model_, stable_, 16, 256,
+			   {RamModel::kPattern, RamModel::kZeros});
+		auto t = target("scsi-debug", path_, stable_, model_->map());
+		t->may_vanish = true;
+		t->generation = &generation_;
+		t->busy = &busy_;
+		t->eio_when_busy = true;
+		targets.push_back(t);
+	}
+	~ScsiDebugScenario() override
+	{
+		fd_.reset();
+		if (loaded_) {
+			clear_rules();
+			unload();
+		}
+	}
+	const char *name() const override { return "scsi-debug"; }
+	int mutators() const override { return 3; }
+	int mutate(int which, Rng &rng) override
+	{
+		switch (which) {
+		case 0: {
+			std::lock_guard<std::mutex> l(mu_);
+			Extent e = range_in(rng, changing_, 4 * KiB, 256 * KiB);
+			if (rng() % 2)
+				ram_write(fd_.get(), *model_, e.start, e.length(),
+					  RamModel::kPattern, uint32_t(rng()));
+			else
+				ram_discard(fd_.get(), *model_, e.start, e.length());
+			return 1;
+		}
+		case 1:
+			return inject(rng);
+		default:
+			return cycle(rng);
+		}
+	}
+	void quiet_check(Walker &w) override
+	{
+		ram_quiet_check(w, "scsi-debug", path_, *model_);
+	}
+
+private:
+	// GET LBA STATUS fails (or times out) a while, then the disk is
+	// revalidated: its map is exact again.
+	int inject(Rng &rng)
+	{
+		nap(rng, 2000, 6000);
+		if (stop_flag)
+			return 0;
+		std::lock_guard<std::mutex> l(mu_);
+		static const char *rules[] = {
+			"2 1 0x9e 0x2 0 0 0 0 0",      // DID_BUS_BUSY
+			"2 1 0x9e 0x7 0 0 0 0 0",      // DID_ERROR
+			"2 1 0x9e 0 0 0x2 0xb 0x4b 0", // ABORTED COMMAND
+			"2 1 0x9e 0 0 0x8 0 0 0",      // BUSY
+			"2 1 0x9e 0 0 0x2 0x3 0x11 0", // MEDIUM ERROR: EIO
+			"0 1 0x9e",                    // dropped: a timeout
+		};
+		const char *rule = rules[rng() % 6];
+		busy_++; // odd: answers may be data, or EIO
+		int r = write_attr(error_file(), rule);
+		if (r) {
+			busy_++;
+			errno = -r;
+			fail_errno(std::string("scsi_debug error rule '") + rule + "'");
+		}
+		nap(rng, 500, 3000);
+		clear_rules();
+		// A reset or a unit attention may have left the disk all data
+		// until sd revalidates it.
+		write_attr("/sys/class/scsi_device/" + hctl_ + "/device/rescan", "1");
+		busy_++;
+		return 3;
+	}
+	// Delete the disk while walkers hold it, and find it again.
+	int cycle(Rng &rng)
+	{
+		nap(rng, 3000, 8000);
+		if (stop_flag)
+			return 0;
+		std::lock_guard<std::mutex> l(mu_);
+		Target &t = *targets[0];
+		generation_++; // odd: going away
+		fd_.reset();
+		set_attr("/sys/class/scsi_device/" + hctl_ + "/device/delete", "1");
+		for (int i = 0; i < 500 && access(path_.c_str(), F_OK) == 0; i++)
+			std::this_thread::sleep_for(std::chrono::milliseconds(10));
+		set_attr("/sys/class/scsi_host/host" + host_ + "/scan", "- - -");
+		find_disk(30000);
+		open_disk();
+		t.set_node(path_);
+		generation_++;
+		return 2;
+	}
+	// The node appears before sd's probe (asynchronous) made the disk
+	// live: opens fail with ENXIO (or see size 0) a moment.
+	void open_disk()
+	{
+		for (int i = 0; i < 1500; i++) {
+			int fd = open(path_.c_str(), O_RDWR | O_DIRECT | O_CLOEXEC);
+			if (fd >= 0 && size_of(fd) == kSize) {
+				fd_.reset(fd);
+				return;
+			}
+			if (fd >= 0)
+				close(fd);
+			else if (errno != ENXIO && errno != ENODEV && errno != ENOENT)
+				fail_errno("open " + path_);
+			std::this_thread::sleep_for(std::chrono::milliseconds(20));
+		}
+		throw std::runtime_error(path_ + ": no disk of " +
+					 std::to_string(kSize) + " bytes");
+	}
+	void find_disk(int ms)
+	{
+		path_.clear();
+		for (int i = 0; i < ms / 20; i++) {
+			glob_t g = {};
+			if (glob("/sys/bus/pseudo/devices/adapter*/host*/target*/*:*:*:*/block/sd*",
+				 0, nullptr, &g) == 0 && g.gl_pathc == 1) {
+				std::string d = g.gl_pathv[0];
+				std::string name = d.substr(d.rfind('/') + 1);
+				std::string dev = d.substr(0, d.rfind("/block/"));
+				hctl_ = dev.substr(dev.rfind('/') + 1);
+				host_ = hctl_.substr(0, hctl_.find(':'));
+				if (access(("/dev/" + name).c_str(), F_OK) == 0)
+					path_ = "/dev/" + name;
+			}
+			globfree(&g);
+			if (!path_.empty())
+				return;
+			std::this_thread::sleep_for(std::chrono::milliseconds(20));
+		}
+		throw std::runtime_error("scsi_debug: no disk appeared");
+	}
+	std::string error_file() const
+	{
+		return "/sys/kernel/debug/scsi_debug/" + hctl_ + "/error";
+	}
+	// Either rule may be absent: that write fails, which is fine.
+	void clear_rules()
+	{
+		write_attr(error_file(), "- 2 0x9e");
+		write_attr(error_file(), "- 0 0x9e");
+	}
+	static void unload()
+	{
+		for (int i = 0; i < 600 && access("/sys/module/scsi_debug", F_OK) == 0; i++) {
+			try {
+				run_output("rmmod scsi_debug");
+				return;
+			} catch (...) {
+				std::this_thread::sleep_for(std::chrono::milliseconds(50));
+			}
+		}
+	}
+
+	bool loaded_ = false;
+	std::string path_, hctl_, host_;
+	Fd fd_;
+	std::mutex mu_; // one change at a time: the writer needs the disk
+	std::unique_ptr<RamModel> model_;
+	std::vector<Region> stable_;
+	Region changing_;
+	std::atomic<uint64_t> generation_{0}, busy_{0};
+};
+
 } // namespace
 
 std::vector<std::string> scenario_names()
 {
 	return {"loop-grow", "loop-status", "loop-changefd", "loop-cycle",
-		"partitions", "dm-reload", "dm-recreate", "thin"};
+		"partitions", "dm-reload", "dm-recreate", "thin", "brd", "zram",
+		"null_blk", "dm-snapshot", "scsi-debug"};
 }
 
 std::unique_ptr<Scenario> make_scenario(const std::string &name, Registry &reg,
@@ -1144,6 +2063,22 @@ std::unique_ptr<Scenario> make_scenario(const std::string &name, Registry &reg,
 		return std::make_unique<DmRecreate>(rng);
 	if (name == "thin")
 		return std::make_unique<Thin>(reg, rng);
+	if (name == "brd")
+		return std::make_unique<Brd>(rng);
+	if (name == "zram")
+		return std::make_unique<ZramScenario>(rng);
+	if (name == "null_blk")
+		return std::make_unique<NullBlkScenario>(rng);
+	if (name == "dm-snapshot")
+		return std::make_unique<DmSnapshot>(rng);
+	if (name == "scsi-debug") {
+		if (scsi_debug_ko.empty()) {
+			fprintf(stderr, "stress: SKIPPING scsi-debug: no --scsi-debug-ko=PATH "
+					"(make stress passes $(KOBJ)/drivers/scsi/scsi_debug.ko)\n");
+			return nullptr;
+		}
+		return std::make_unique<ScsiDebugScenario>(rng);
+	}
 	throw std::invalid_argument("no scenario " + name);
 }
 

@@ -17,6 +17,9 @@ namespace stress {
 
 // Set when the run ends (time is up, a signal, or a failure).
 extern std::atomic<bool> stop_flag;
+// scsi_debug.ko for the scsi-debug scenario (--scsi-debug-ko); without
+// it the scenario is skipped.
+extern std::string scsi_debug_ko;
 
 // Sleep a random time in [@lo_ms, @hi_ms], waking early when the run ends.
 void nap(Rng &rng, int lo_ms, int hi_ms);
@@ -39,6 +42,7 @@ public:
 
 // All scenarios, or those named in @only (comma-separated).
 std::vector<std::string> scenario_names();
+// nullptr for a scenario skipped (it says why).
 std::unique_ptr<Scenario> make_scenario(const std::string &name,
 					Registry &reg, Rng &rng);
 

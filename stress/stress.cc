@@ -8,7 +8,10 @@
 // suspend, resume, remove and create again; LOOP_CHANGE_FD,
 // LOOP_SET_STATUS64, LOOP_CLR_FD and LOOP_CONFIGURE; backing file growth
 // (LOOP_SET_CAPACITY) and truncation; thin writes, discards, snapshot
-// creation and deletion, pool suspends. On every walk, the regions that
+// creation and deletion, pool suspends; RAM disks (brd, zram with
+// writeback to a slow device and recompression, null_blk power cycles),
+// dm-snapshot with merges, scsi_debug with injected GET LBA STATUS errors
+// and disk deletion. On every walk, the regions that
 // no worker changes must have exactly their ground-truth map and their
 // holes must read back as zeros; every answer anywhere must be well-formed
 // (see check.h). When the time is up the workers stop and every device's
@@ -30,7 +33,10 @@
 // Self-check: --self-check=map corrupts the ground truth of one stable
 // region for one walk of the loop-grow device, --self-check=readback reads
 // one of its data extents back as if it had been reported as a hole; each
-// must give "wrong answers 1" and exit status 1.
+// must give "wrong answers 1" and exit status 1. With :LABEL,...
+// (--self-check=map:brd,zram) each device labelled so instead, one wrong
+// answer each; without loop-grow in the run (--only), the first device
+// set up.
 #include <atomic>
 #include <chrono>
 #include <cinttypes>
@@ -149,7 +155,8 @@ void usage()
 	fprintf(stderr,
 		"usage: stress [--seconds=S] [--walkers=N] [--seed=N]\n"
 		"              [--only=SCENARIO,...] [--summary=FILE]\n"
-		"              [--self-check=map|readback] [--reboot-on-hang]\n"
+		"              [--self-check=map|readback[:LABEL,...]] [--reboot-on-hang]\n"
+		"              [--scsi-debug-ko=PATH]\n"
 		"scenarios:");
 	for (const std::string &n : scenario_names())
 		fprintf(stderr, " %s", n.c_str());
@@ -163,7 +170,7 @@ int main(int argc, char **argv)
 {
 	int seconds = 600, walkers = 3;
 	uint64_t seed = static_cast<uint64_t>(time(nullptr)) ^ getpid();
-	std::string summary_file, only;
+	std::string summary_file, only, self_check_label;
 	SelfCheck self_check = SelfCheck::none;
 	bool reboot_on_hang = false;
 
@@ -175,6 +182,7 @@ int main(int argc, char **argv)
 		{"summary", required_argument, nullptr, 'S'},
 		{"self-check", required_argument, nullptr, 'c'},
 		{"reboot-on-hang", no_argument, nullptr, 'R'},
+		{"scsi-debug-ko", required_argument, nullptr, 'K'},
 		{nullptr, 0, nullptr, 0},
 	};
 	for (int c; (c = getopt_long(argc, argv, "", opts, nullptr)) != -1;) {
@@ -185,14 +193,23 @@ int main(int argc, char **argv)
 		case 'o': only = optarg; break;
 		case 'S': summary_file = optarg; break;
 		case 'R': reboot_on_hang = true; break;
-		case 'c':
-			if (!strcmp(optarg, "map"))
+		case 'K': scsi_debug_ko = optarg; break;
+		case 'c': {
+			// map or readback, optionally :LABEL (a target's label)
+			std::string a = optarg;
+			size_t colon = a.find(':');
+			if (colon != std::string::npos) {
+				self_check_label = a.substr(colon + 1);
+				a.resize(colon);
+			}
+			if (a == "map")
 				self_check = SelfCheck::map;
-			else if (!strcmp(optarg, "readback"))
+			else if (a == "readback")
 				self_check = SelfCheck::readback;
 			else
 				usage();
 			break;
+		}
 		default: usage();
 		}
 	}
@@ -227,17 +244,40 @@ int main(int argc, char **argv)
 	try {
 		for (const std::string &n : names) {
 			printf("stress: setting up %s\n", n.c_str());
-			scenarios.push_back(make_scenario(n, reg, rng));
+			auto sc = make_scenario(n, reg, rng);
+			if (!sc)
+				continue;
+			scenarios.push_back(std::move(sc));
 			for (auto &t : scenarios.back()->targets)
 				reg.add(t);
 		}
 		if (self_check != SelfCheck::none) {
-			bool have = false;
-			for (auto &t : reg.all())
-				have |= t->label == "loop-grow";
-			if (!have)
-				throw std::runtime_error("--self-check needs the loop-grow scenario");
-			arm_self_check(self_check, "loop-grow");
+			// loop-grow's device unless labels were given; without
+			// loop-grow in the run, the first device set up.
+			auto all = reg.all();
+			std::vector<std::string> labels;
+			std::stringstream ss(self_check_label);
+			for (std::string l; std::getline(ss, l, ',');)
+				labels.push_back(l);
+			if (labels.empty()) {
+				for (auto &t : all)
+					if (labels.empty() && t->label == "loop-grow")
+						labels.push_back(t->label);
+				if (labels.empty() && !all.empty())
+					labels.push_back(all.front()->label);
+			}
+			for (const std::string &label : labels) {
+				bool have = false;
+				for (auto &t : all)
+					have |= t->label == label && !t->stable.empty();
+				if (!have)
+					throw std::runtime_error("--self-check: no device labelled '" +
+								 label + "' with stable regions");
+				printf("stress: self-check (%s) on %s\n",
+				       self_check == SelfCheck::map ? "map" : "readback",
+				       label.c_str());
+				arm_self_check(self_check, label);
+			}
 		}
 
 		// A first, quiet walk of everything.
@@ -388,10 +428,12 @@ int main(int argc, char **argv)
 			run_error("left " + d + " behind");
 
 	print_targets(reg);
-	printf("stress: judged %" PRIu64 " walks, %" PRIu64
+	printf("stress: judged %" PRIu64 " walks (%" PRIu64
+	       " with data over a hole where a provider could not look), %" PRIu64
 	       " overlapped a teardown, %" PRIu64 " found no device; read back %"
 	       PRIu64 " MiB of holes; run errors %" PRIu64 "\n",
-	       counts.checked.load(), counts.torn.load(), counts.skipped.load(),
+	       counts.checked.load(), counts.conservative.load(),
+	       counts.torn.load(), counts.skipped.load(),
 	       counts.bytes_read.load() >> 20, counts.errors.load());
 	std::string line = counts_line(seconds, run_start, run_end);
 	printf("%s\n", line.c_str());

@@ -162,6 +162,53 @@ std::string dm_unique_name(const std::string &tag);
 // with its standard error.
 std::string run_output(const std::string &cmd);
 
+// Write @value to a sysfs or configfs attribute; 0 or -errno.
+int write_attr(const std::string &path, const std::string &value);
+// The same, throwing on failure.
+void set_attr(const std::string &path, const std::string &value);
+// An attribute's contents without the trailing newline ("" if unreadable).
+std::string read_attr(const std::string &path);
+
+// A null_blk device made in configfs (/sys/kernel/config/nullb/@tag...),
+// powered on with @attrs ("name=value", written in order); its node is
+// /dev/ and the directory's name. The destructor powers it off and
+// removes the directory.
+class NullBlk {
+public:
+	NullBlk(const std::string &tag, const std::vector<std::string> &attrs);
+	~NullBlk();
+	NullBlk(const NullBlk &) = delete;
+	NullBlk &operator=(const NullBlk &) = delete;
+
+	const std::string &path() const { return path_; }
+	std::string attr(const std::string &name) const { return dir_ + "/" + name; }
+	// Power off (the disk is deleted, its memory-backed data kept) or on
+	// (a new disk of the same name, waited for).
+	void power(bool on);
+
+private:
+	std::string dir_, path_;
+};
+
+// A zram device from /sys/class/zram-control/hot_add; @attrs ("name=value",
+// e.g. "backing_dev=/dev/nullb1", "recomp_algorithm=algo=deflate") are
+// written before disksize, as zram takes them only then. hot_remove on
+// destruction (retried while a walker still holds it open).
+class Zram {
+public:
+	Zram(int64_t size, const std::vector<std::string> &attrs);
+	~Zram();
+	Zram(const Zram &) = delete;
+	Zram &operator=(const Zram &) = delete;
+
+	const std::string &path() const { return path_; }
+	std::string attr(const std::string &name) const;
+
+private:
+	int number_ = -1;
+	std::string path_;
+};
+
 // Names of bound loop devices and of dm devices, from sysfs.
 std::set<std::string> bound_loops();
 std::set<std::string> dm_devices();
