@@ -407,11 +407,7 @@ void Walker::walk(Target &t)
 		return;
 	}
 	Result r;
-	const uint64_t s1 = ++t.walk_starts;
-	const bool alone = ++t.walking == 1;
 	walk_fd(fd.get(), size, t.fixed_size, r);
-	const bool overlapped = !alone || t.walk_starts.load() != s1;
-	t.walking--;
 
 	// Read back the holes reported in the stable regions.
 	const bool corrupt_readback =
@@ -439,8 +435,7 @@ void Walker::walk(Target &t)
 	const bool judged = !t.generation || t.generation->load() == g1;
 	// Data over holes of any length is allowed on a walk that overlapped
 	// a long holder of a lock the provider only tries.
-	const bool busy = (t.busy && ((b1 & 1) || t.busy->load() != b1)) ||
-			  (t.shared_lock && overlapped);
+	const bool busy = t.busy && ((b1 & 1) || t.busy->load() != b1);
 	fd.reset();
 	counts.walks++;
 	t.walks++;

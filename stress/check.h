@@ -75,14 +75,8 @@ struct Target {
 	// recompression hold dev_lock for writing).
 	int64_t spare_data = 0;
 	std::atomic<uint64_t> *busy = nullptr;
-	// The provider's lock is one that its queries take too (null_blk's
-	// global lock): a walk that overlapped another walk of this device
-	// may be given data over holes of any length.
-	bool shared_lock = false;
 	// During @busy, a query may fail with EIO (an injected medium error).
 	bool eio_when_busy = false;
-	std::atomic<int> walking{0};
-	std::atomic<uint64_t> walk_starts{0};
 	// Set while the device is going away: walkers stay off it.
 	std::atomic<bool> dying{false};
 	// The walkers of this target (for the summary).

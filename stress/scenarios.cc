@@ -1561,9 +1561,6 @@ public:
 		}
 		truth_ = model_->map();
 		auto t = target("null_blk", nb_->path(), stable_, truth_);
-		// Each batch of a query holds null_blk's global lock, which
-		// a query only tries: concurrent walks see each other's.
-		t->shared_lock = true;
 		t->may_vanish = true;
 		t->generation = &generation_;
 		targets.push_back(t);

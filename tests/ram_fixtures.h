@@ -112,6 +112,8 @@ public:
 
 	const std::string &path() const { return path_; }
 	void set(const std::string &attr, const std::string &value) const;
+	// The path of configfs attribute @attr.
+	std::string attr(const std::string &attr) const { return dir_ + "/" + attr; }
 	// Power the device on (its node is /dev/ and its directory's name) or
 	// off.
 	void power(bool on);

@@ -1777,6 +1777,8 @@ static void null_del_dev(struct nullb *nullb)
 	list_del_init(&nullb->list);
 
 	del_gendisk(nullb->disk);
+	/* A SEEK_DATA/SEEK_HOLE batch that saw the disk live is done. */
+	synchronize_rcu();
 
 	if (test_bit(NULLB_DEV_FL_THROTTLED, &dev->flags)) {
 		hrtimer_cancel(&nullb->bw_timer);
@@ -1916,13 +1918,13 @@ static bool null_seek_batch(struct nullb *nullb, sector_t *pos,
  * a zoned device is not searched.
  *
  * A configfs power-off or removal deletes the disk and frees the nullb
- * under the global lock, while the disk may still be open. Its capacity is
- * then 0 and block core answers -ENXIO without asking; for a query that
- * began before, each batch holds the global lock and first checks that the
- * disk is still live, so it never uses a freed nullb. The lock is only
- * tried: a power-off holds it while del_gendisk() drains the queue, which
- * a throttled device (mbps, completion_nsec) makes long, and a batch that
- * cannot take it is data.
+ * while the disk may still be open. Its capacity is then 0 and block core
+ * answers -ENXIO without asking; a query that began before checks, at the
+ * start of each batch and under rcu_read_lock(), that the disk is still
+ * live, and null_del_dev() waits for a grace period after del_gendisk()
+ * before it frees anything, so no batch uses a freed nullb. No mutex is
+ * taken: the global lock would make queries of any device wait for a
+ * power-off draining a throttled queue, or for each other.
  */
 static loff_t null_seek_hole_data(struct gendisk *disk, loff_t offset,
 				  loff_t end, int whence)
@@ -1933,21 +1935,20 @@ static loff_t null_seek_hole_data(struct gendisk *disk, loff_t offset,
 	bool done;
 
 	for (;;) {
-		if (!mutex_trylock(&lock))
-			break;
+		rcu_read_lock();
 		if (!disk_live(disk)) {
-			mutex_unlock(&lock);
+			rcu_read_unlock();
 			return -ENXIO;
 		}
 		dev = nullb->dev;
 		if (!dev->memory_backed || dev->zoned ||
 		    dev->badblocks.shift != -1) {
-			mutex_unlock(&lock);
+			rcu_read_unlock();
 			return bdev_seek_all_data(offset, end, whence);
 		}
 		done = null_seek_batch(nullb, &sector,
 				       (end - 1) >> SECTOR_SHIFT, whence);
-		mutex_unlock(&lock);
+		rcu_read_unlock();
 		if (done)
 			return max_t(loff_t, offset,
 				     (loff_t)sector << SECTOR_SHIFT);
@@ -1955,9 +1956,6 @@ static loff_t null_seek_hole_data(struct gendisk *disk, loff_t offset,
 		if (fatal_signal_pending(current))
 			return -EINTR;
 	}
-	/* The global lock is busy: the rest of the range is data. */
-	offset = max_t(loff_t, offset, (loff_t)sector << SECTOR_SHIFT);
-	return bdev_seek_all_data(offset, end, whence);
 }
 
 static const struct block_device_operations null_ops = {
