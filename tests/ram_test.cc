@@ -668,6 +668,9 @@ TEST_F(NullBlkMap, ConcurrentWalksOfOneDeviceAreExact)
 	EXPECT_GT(reads, 0);
 	EXPECT_EQ(inexact, 0) << "a walk was answered otherwise than alone";
 	EXPECT_EQ(exact, 40);
+	// And every hole reads back as zeros.
+	UniqueFd rfd = open_or_throw(nb.path(), O_RDONLY);
+	ExpectMap(rfd.get(), size, want);
 }
 
 // Powering the device off through configfs deletes its disk and frees the
