@@ -158,6 +158,28 @@ TEST_F(DmMap, ZeroTargetIsAllHole)
 	EXPECT_EQ(seekmap::seek(fd.get(), 0, SEEK_HOLE), 0);
 }
 
+// The cost of a query is in extents, not in bytes: SEEK_DATA across a hole
+// of almost 16 PiB, then data (the error target's reads fail), takes a few
+// steps of the live table, not one per GiB (16 million: about a minute
+// here). The bound is far above what a few dozen steps take in the guest.
+TEST_F(DmMap, PetabyteHoleTakesFewSteps)
+{
+	const int64_t GiB = 1024 * MiB, hole = (int64_t(1) << 54) - GiB;
+	DmDevice dm("0 " + std::to_string(hole / Sector) + " zero\n" +
+		    std::to_string(hole / Sector) + " " +
+		    std::to_string(GiB / Sector) + " error\n");
+	UniqueFd fd = open_or_throw(dm.path(), O_RDONLY);
+	const auto t0 = std::chrono::steady_clock::now();
+	EXPECT_EQ(seekmap::seek(fd.get(), 0, SEEK_DATA), hole);
+	const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+		std::chrono::steady_clock::now() - t0).count();
+	std::cout << "[   WAIT   ] SEEK_DATA across a " << hole / GiB
+		  << " GiB hole: " << ms << " ms" << std::endl;
+	EXPECT_LT(ms, 2000) << "one step of the live table per GiB?";
+	EXPECT_EQ(seekmap::seek(fd.get(), hole - 1, SEEK_HOLE), hole - 1);
+	EXPECT_EQ(seekmap::seek(fd.get(), hole, SEEK_HOLE), hole + GiB);
+}
+
 TEST_F(DmMap, ErrorTargetIsAllData)
 {
 	CheckTable({{Target::Zero, 1 * MiB}, {Target::Error, 1 * MiB},
