@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <functional>
 #include <future>
+#include <iostream>
 #include <linux/fs.h>
 #include <string>
 #include <sys/ioctl.h>
@@ -94,6 +95,47 @@ bool AnswersWithin(std::future<T> &f, const std::string &what,
 	EXPECT_TRUE(done) << what << ": no answer within " << bound.count()
 			  << " s (the query waits for I/O)";
 	return done;
+}
+
+// The quickest of @tries lseek(@fd, 0, @whence) calls, in microseconds, and
+// its answer (or -errno) in @answer. One that takes over a second ends the
+// tries: a kernel whose cost is in bytes is not waited for again.
+inline int64_t QuickestSeekUs(int fd, int whence, int64_t *answer,
+			      int tries = 5)
+{
+	using Clock = std::chrono::steady_clock;
+	int64_t best = INT64_MAX;
+	for (int i = 0; i < tries; i++) {
+		const auto t0 = Clock::now();
+		*answer = seekmap::seek(fd, 0, whence);
+		const int64_t us =
+			std::chrono::duration_cast<std::chrono::microseconds>(
+				Clock::now() - t0).count();
+		best = std::min(best, us);
+		if (us > 1000000)
+			break;
+	}
+	return best;
+}
+
+// Expect a query from 0 on @big_fd to cost about what it costs on
+// @small_fd (whose hole is 1024 times shorter): the cost of a query is in
+// extents, not in bytes. The slack (4 times, plus 2 ms) is far below the
+// factor of about 1000 of a cost per GiB on any machine.
+inline void ExpectSeekCostIndependentOfHoleLength(int small_fd, int big_fd,
+						  int whence, int64_t small_want,
+						  int64_t big_want,
+						  const std::string &what)
+{
+	int64_t small_got = 0, big_got = 0;
+	const int64_t small_us = QuickestSeekUs(small_fd, whence, &small_got);
+	const int64_t big_us = QuickestSeekUs(big_fd, whence, &big_got);
+	EXPECT_EQ(small_got, small_want);
+	EXPECT_EQ(big_got, big_want);
+	std::cout << "[   WAIT   ] " << what << ": " << small_us << " us, "
+		  << "1024 times longer: " << big_us << " us" << std::endl;
+	EXPECT_LT(big_us, 4 * small_us + 2000)
+		<< what << ": the cost grows with the length of the hole";
 }
 
 // Write one page (4 KiB) of non-zero bytes at @off through @fd (buffered

@@ -4283,6 +4283,8 @@ static int thin_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->flush_supported = true;
 	ti->accounts_remapped_io = true;
 	ti->per_io_data_size = sizeof(struct dm_thin_endio_hook);
+	/* Without an external origin, SEEK_DATA is one btree search. */
+	ti->seek_data_indexed = !tc->origin_dev;
 
 	/* In case the pool supports discards, pass them on. */
 	if (tc->pool->pf.discard_enabled) {

@@ -28,6 +28,8 @@ static int zero_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	 */
 	ti->num_discard_bios = 1;
 	ti->discards_supported = true;
+	/* All hole: nothing to search. */
+	ti->seek_data_indexed = true;
 
 	return 0;
 }

@@ -3802,21 +3802,16 @@ static const struct pr_ops dm_pr_ops = {
 };
 
 /*
- * One step of a query holds the live table: a suspend or a table swap waits
- * for the step running, not for a walk to the end of a long data run or
- * hole. Some targets pass what they search (a zram slot table below, a SCSI
- * disk's LBA status, a snapshot's exception slots), so SEEK_DATA is stepped
- * as SEEK_HOLE is. A step searches DM_SEEK_STEP_BYTES of a target at first;
- * a step quicker than DM_SEEK_STEP_QUICK_NS doubles the next one, a slower
- * one halves it, so that a search across a petabyte hole that a target
- * answers from an index (thin, zero) takes tens of steps, not a million,
- * while one that passes every slot keeps the table for about a step's time.
- * Targets differ in cost: a grown step stays within its target, and
- * another target (also after a table swap) starts again at
- * DM_SEEK_STEP_BYTES.
+ * The most bytes one step of a query searches with the live table held: a
+ * suspend or a table swap waits for the step running, not for a walk to
+ * the end of a long data run or hole. Some targets pass what they search
+ * (a zram slot table below, a SCSI disk's LBA status, a snapshot's
+ * exception slots): SEEK_DATA is stepped as SEEK_HOLE is, except in a
+ * target that finds its next data in an index (->seek_data_indexed), where
+ * one step runs to the target's end, so that the cost of a query across a
+ * long hole there is in extents, not in bytes.
  */
 #define DM_SEEK_STEP_BYTES	((loff_t)SZ_1G)
-#define DM_SEEK_STEP_QUICK_NS	NSEC_PER_MSEC
 
 /*
  * SEEK_DATA and SEEK_HOLE are metadata queries: they answer from the live
@@ -3831,28 +3826,25 @@ static loff_t dm_blk_seek_hole_data(struct gendisk *disk, loff_t offset,
 				    loff_t end, int whence)
 {
 	struct mapped_device *md = disk->private_data;
-	loff_t step = DM_SEEK_STEP_BYTES, pos = offset;
-	/* The target the last step began in: compared, never dereferenced. */
-	const struct dm_target *step_ti = NULL;
+	loff_t pos = offset;
 
 	for (;;) {
+		loff_t step_end = end - pos > DM_SEEK_STEP_BYTES ?
+				  pos + DM_SEEK_STEP_BYTES : end;
 		struct dm_target *ti = NULL;
 		struct dm_table *map;
-		u64 start = ktime_get_ns();
-		loff_t step_end, ret;
 		int srcu_idx;
+		loff_t ret;
 
 		map = dm_get_live_table(md, &srcu_idx);
-		if (map)
+		if (map && whence == SEEK_DATA)
 			ti = dm_table_find_target(map, pos >> SECTOR_SHIFT);
-		if (ti != step_ti) {
-			step_ti = ti;
-			step = DM_SEEK_STEP_BYTES;
+		if (ti && ti->seek_data_indexed) {
+			loff_t tend = (loff_t)(ti->begin + ti->len) <<
+				      SECTOR_SHIFT;
+
+			step_end = max(step_end, min(tend, end));
 		}
-		step_end = end - pos > step ? pos + step : end;
-		if (ti && step > DM_SEEK_STEP_BYTES)
-			step_end = min(step_end,
-				       (loff_t)(ti->begin + ti->len) << SECTOR_SHIFT);
 		/* No table: as for I/O, which fails, all data. */
 		ret = bdev_seek_all_data(pos, step_end, whence);
 		if (map)
@@ -3863,12 +3855,6 @@ static loff_t dm_blk_seek_hole_data(struct gendisk *disk, loff_t offset,
 			return ret;
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		if (ktime_get_ns() - start < DM_SEEK_STEP_QUICK_NS) {
-			if (step <= LLONG_MAX / 2)
-				step *= 2;
-		} else if (step > DM_SEEK_STEP_BYTES) {
-			step /= 2;
-		}
 		cond_resched();
 		pos = step_end;
 	}

@@ -452,6 +452,13 @@ struct dm_target {
 	 * in the map method.
 	 */
 	bool mempool_needs_integrity:1;
+
+	/*
+	 * Set if the target's seek_hole_data method finds the next data from
+	 * an index, at a cost that does not grow with the length of the hole
+	 * it skips: a SEEK_DATA across it is not split into steps.
+	 */
+	bool seek_data_indexed:1;
 };
 
 void *dm_per_bio_data(struct bio *bio, size_t data_size);
