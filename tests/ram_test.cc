@@ -352,7 +352,9 @@ TEST_F(ZramMap, WalksDoNotWaitForAWritebackToASlowDevice)
 	NullBlkDevice slow({"memory_backed=1", "size=16", "irqmode=2",
 			    "completion_nsec=10000000"});
 	ZramDevice zram(size, slow.path());
-	write_value(zram.sysfs("writeback_batch_size"), "1");
+	// A kernel without batches writes back one page at a time anyway.
+	if (access(zram.sysfs("writeback_batch_size").c_str(), F_OK) == 0)
+		write_value(zram.sysfs("writeback_batch_size"), "1");
 	UniqueFd fd = open_or_throw(zram.path(), O_RDWR | O_DIRECT);
 	UniqueFd rfd = open_or_throw(zram.path(), O_RDONLY);
 	RamModel model(size, 4 * KiB);
@@ -370,7 +372,7 @@ TEST_F(ZramMap, WalksDoNotWaitForAWritebackToASlowDevice)
 }
 
 // A recompression holds zram's dev_lock for writing for as long as it runs
-// (here seconds: 512 pages again, with deflate, under the debug kernel) and
+// (here seconds: 1024 pages again, with deflate, under the debug kernel) and
 // each slot's lock while it recompresses it. A query never waits for it;
 // afterwards the map is exact.
 TEST_F(ZramMap, WalksDoNotWaitForARecompression)
@@ -380,7 +382,7 @@ TEST_F(ZramMap, WalksDoNotWaitForARecompression)
 	UniqueFd fd = open_or_throw(zram.path(), O_RDWR | O_DIRECT);
 	UniqueFd rfd = open_or_throw(zram.path(), O_RDONLY);
 	RamModel model(size, 4 * KiB);
-	for (int64_t off = 0; off < size; off += 8 * run) {
+	for (int64_t off = 0; off < size; off += 4 * run) {
 		direct_write(fd.get(), off, run, 9, kCompressible);
 		model.write(off, run);
 	}
@@ -431,7 +433,7 @@ TEST_F(ZramMap, DmSuspendWaitsForOneStepOfALongSeekData)
 		one_ms = std::max<int64_t>(ms(Clock::now() - t0), 1);
 	}
 	const int64_t want_ms = std::max<int64_t>(6000, 3 * ms(idle) + 3000);
-	const int64_t n = std::clamp<int64_t>(want_ms / one_ms + 1, 4, 256);
+	const int64_t n = std::clamp<int64_t>(want_ms / one_ms + 1, 2, 512);
 	std::string table;
 	for (int64_t i = 0; i < n; i++)
 		table += sectors(i * seg) + " " + sectors(seg) + " linear " +
@@ -462,7 +464,10 @@ TEST_F(ZramMap, DmSuspendWaitsForOneStepOfALongSeekData)
 	dm.suspend();
 	const Clock::duration suspend = Clock::now() - s0;
 	dm.resume();
-	ASSERT_TRUE(AnswersWithin(walk, "a SEEK_DATA across the suspend"));
+	ASSERT_TRUE(AnswersWithin(
+		walk, "a SEEK_DATA across the suspend",
+		std::chrono::duration_cast<std::chrono::seconds>(query) +
+			kAnswerBound));
 	EXPECT_EQ(walk.get(), data) << "the table did not change";
 	std::cout << "[   WAIT   ] suspend during the query: " << ms(suspend)
 		  << " ms" << std::endl;

@@ -706,8 +706,8 @@ TEST_F(SdErrors, ChangeUnitAttentionIsDataUntilRevalidated)
 	write_one_extent(sd, size);
 	struct {
 		int asc, ascq;
-	} uas[] = {{0x2a, 0x01}, {0x2a, 0x09}, {0x3f, 0x01}, {0x3f, 0x03},
-		   {0x28, 0x00}};
+	} uas[] = {{0x2a, 0x01}, {0x2a, 0x09}, {0x28, 0x00}, {0x3f, 0x01},
+		   {0x3f, 0x03}};	// the midlayer's own re-reads last
 	for (auto ua : uas) {
 		SCOPED_TRACE("unit attention " + std::to_string(ua.asc) + "/" +
 			     std::to_string(ua.ascq));
