@@ -733,6 +733,16 @@ TEST_F(SdErrors, ChangeUnitAttentionIsDataUntilRevalidated)
 				<< "asked before revalidation";
 		}
 		sd.rescan();
+		// On 3F/03 the midlayer rescans the device too, at a time of
+		// its own, and its READ CAPACITY(16) (the opcode of GET LBA
+		// STATUS) can meet the injected unit attention and leave the
+		// disk unqualified: revalidate until a revalidation saw it.
+		if (!counted)
+			WaitFor([&] {
+				sd.rescan();
+				return seekmap::walk(fd.get(), size).map ==
+				       kOneExtent;
+			}, std::chrono::seconds(10), std::chrono::milliseconds(200));
 		ExpectMap(fd.get(), size, kOneExtent);
 	}
 }
