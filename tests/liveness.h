@@ -121,7 +121,8 @@ inline int64_t QuickestSeekUs(int fd, int whence, int64_t *answer,
 // Expect a query from 0 on @big_fd to cost about what it costs on
 // @small_fd (whose hole is 1024 times shorter): the cost of a query is in
 // extents, not in bytes. The slack (4 times, plus 2 ms) is far below the
-// factor of about 1000 of a cost per GiB on any machine.
+// factor of about 1000 of a cost per GiB: with holes of 1 TiB and 1 PiB,
+// it fails wherever one step per GiB costs more than about 2 ns.
 inline void ExpectSeekCostIndependentOfHoleLength(int small_fd, int big_fd,
 						  int whence, int64_t small_want,
 						  int64_t big_want,

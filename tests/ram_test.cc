@@ -399,7 +399,9 @@ TEST_F(ZramMap, WalksDoNotWaitForARecompression)
 // SEEK_DATA as SEEK_HOLE: a suspend waits for the step running, not for a
 // walk to the end of a long hole. A long, slow hole: dm-linear segments
 // that all map one empty zram device, whose query passes every slot of
-// every segment, and an error target (all data) at the end. The suspend
+// every segment, and an error target (all data) at the end. A zero target
+// of 1 PiB comes first: a SEEK_DATA step there runs to its end, and no
+// further (a step that ran on would walk every segment). The suspend
 // starts an eighth into a SEEK_DATA that takes several times as long as a
 // suspend and resume with no query running (dmsetup's start is most of
 // that); it may take that time plus a third of the query's. One that
@@ -434,11 +436,12 @@ TEST_F(ZramMap, DmSuspendWaitsForOneStepOfALongSeekData)
 	}
 	const int64_t want_ms = std::max<int64_t>(6000, 3 * ms(idle) + 3000);
 	const int64_t n = std::clamp<int64_t>(want_ms / one_ms + 1, 2, 512);
-	std::string table;
+	const int64_t zero = int64_t(1) << 50;
+	std::string table = "0 " + sectors(zero) + " zero\n";
 	for (int64_t i = 0; i < n; i++)
-		table += sectors(i * seg) + " " + sectors(seg) + " linear " +
-			 zram.path() + " 0\n";
-	const int64_t data = n * seg;
+		table += sectors(zero + i * seg) + " " + sectors(seg) +
+			 " linear " + zram.path() + " 0\n";
+	const int64_t data = zero + n * seg;
 	table += sectors(data) + " " + sectors(MiB) + " error\n";
 	DmDevice dm(table);
 	UniqueFd fd = open_or_throw(dm.path(), O_RDONLY);

@@ -8,6 +8,7 @@
 // SEEK_TEST_SEED=n replays from seed n; SEEK_TEST_THIN_LAYOUTS=k sets the
 // number of random layouts per block size.
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>

@@ -1583,10 +1583,6 @@ struct dm_target *dm_table_find_target(struct dm_table *t, sector_t sector)
 	return &t->targets[(KEYS_PER_NODE * n) + k];
 }
 
-/*
- * The answer of a target that cannot tell holes from data: all data up to
- * @end.
- */
 /**
  * dm_table_seek_hole_data - find the next data or hole of a table
  * @t: the table

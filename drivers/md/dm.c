@@ -3802,14 +3802,14 @@ static const struct pr_ops dm_pr_ops = {
 };
 
 /*
- * The most bytes one step of a query searches with the live table held: a
- * suspend or a table swap waits for the step running, not for a walk to
- * the end of a long data run or hole. Some targets pass what they search
- * (a zram slot table below, a SCSI disk's LBA status, a snapshot's
- * exception slots): SEEK_DATA is stepped as SEEK_HOLE is, except in a
- * target that finds its next data in an index (->seek_data_indexed), where
- * one step runs to the target's end, so that the cost of a query across a
- * long hole there is in extents, not in bytes.
+ * A query searches the table in steps of at most DM_SEEK_STEP_BYTES, each
+ * with the live table held: a suspend or a table swap waits for the step
+ * running, not for a walk to the end of a long data run or hole. Some
+ * targets pass what they search (a zram slot table below, a SCSI disk's
+ * LBA status, a snapshot's exception slots): SEEK_DATA is stepped as
+ * SEEK_HOLE is. The one exception is a SEEK_DATA step in a target that
+ * sets ->seek_data_indexed: its search does not grow with the hole, so the
+ * step runs to the target's end.
  */
 #define DM_SEEK_STEP_BYTES	((loff_t)SZ_1G)
 

@@ -454,9 +454,12 @@ struct dm_target {
 	bool mempool_needs_integrity:1;
 
 	/*
-	 * Set if the target's seek_hole_data method finds the next data from
-	 * an index, at a cost that does not grow with the length of the hole
-	 * it skips: a SEEK_DATA across it is not split into steps.
+	 * Set if the target's seek_hole_data method finds the next data at a
+	 * cost that does not depend on the length of the range it searches,
+	 * and never passes the query to another device (not even to one that
+	 * sets this flag): dm core then searches for SEEK_DATA from the
+	 * offset to the target's end in one step, with the live table held.
+	 * SEEK_HOLE is always stepped.
 	 */
 	bool seek_data_indexed:1;
 };
