@@ -180,6 +180,9 @@ TEST_F(DmMap, SeekDataCostsTheSameAcrossAThousandTimesLongerHole)
 					      "SEEK_DATA across dm-zero");
 	EXPECT_EQ(seekmap::seek(big_fd.get(), big - 1, SEEK_HOLE), big - 1);
 	EXPECT_EQ(seekmap::seek(big_fd.get(), big, SEEK_HOLE), big + GiB);
+	// The hole reads zeros (samples of it; the error target is data).
+	ExpectHolesReadZero(big_fd.get(), big + GiB,
+			    ExtentMap({{big, big + GiB}}));
 }
 
 TEST_F(DmMap, ErrorTargetIsAllData)

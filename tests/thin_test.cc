@@ -156,6 +156,9 @@ TEST_F(ThinPoolTest, SeekDataCostsTheSameAcrossAThousandTimesLongerHole)
 		small_thin.fd(), big_thin.fd(), SEEK_DATA, small - 64 * KiB,
 		big - 64 * KiB, "SEEK_DATA across an empty thin volume");
 	EXPECT_EQ(seekmap::seek(big_thin.fd(), big - 64 * KiB, SEEK_HOLE), big);
+	// The hole reads zeros (samples of it).
+	ExpectHolesReadZero(big_thin.fd(), big,
+			    ExtentMap({{big - 64 * KiB, big}}));
 }
 
 TEST_F(ThinPoolTest, LongProvisionedRunIsOneExtent)
