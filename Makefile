@@ -47,9 +47,10 @@ NPROC    := $(shell nproc)
 
 # The debug kernel (Kconfig.fragment and Kconfig.debug: KASAN, kmemleak,
 # lockdep, ...) is the one the suite boots; PLAIN=1 selects the plain one
-# (Kconfig.fragment alone), which 'make bench' and 'make run' use.
+# (Kconfig.fragment and Kconfig.plain: no detectors, -O2, as a distribution
+# builds), which 'make bench' and 'make run' use.
 PLAINSFX := $(if $(filter 1,$(PLAIN)),-plain)
-KFRAGS   := Kconfig.fragment $(if $(PLAINSFX),,Kconfig.debug)
+KFRAGS   := Kconfig.fragment $(if $(PLAINSFX),Kconfig.plain,Kconfig.debug)
 ifeq ($(BASE),1)
 KTREE    := $(BUILD)/base/$(KPKG)
 KOBJ     := $(BUILD)/base/obj$(PLAINSFX)
