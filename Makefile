@@ -78,7 +78,7 @@ PLAINVM  := KERNEL=$(BUILD)/obj-plain/arch/x86/boot/bzImage \
 	    VMDIR=$(BUILD)/vm-plain harness/vm
 
 .PHONY: all deps src kernel config diff record-base clean distclean \
-	vm shell tests unit kselftest check check-full check-base run bench \
+	vm shell tests unit kselftest check check-full check-base check-qemu run bench \
 	series-tree patches check-overlay check-series base-sha256
 
 all: kernel
@@ -133,7 +133,7 @@ $(UNIT_BIN): $(UNIT_SRC) $(HDRS) $(wildcard tests/unit/*.h)
 unit: $(UNIT_BIN)
 	$(UNIT_BIN) --gtest_brief=1
 
-include utils/utils.mk userspace/coreutils/coreutils.mk
+include utils/utils.mk userspace/coreutils/coreutils.mk userspace/qemu/qemu.mk
 
 # The kselftest lives in the overlaid tree; it is plain user space, so the
 # same build serves the base kernel too.
@@ -169,6 +169,18 @@ check: deps unit coreutils
 		EXPECT_KERNEL=$(if $(BASE),unpatched,patched) CHECK_SCALE=$(CHECK_SCALE) \
 		STRESS_BIN=$(STRESS_BIN) STRESS_S=$(CHECK_STRESS_S) \
 		STRESS_ARGS='$(CHECK_STRESS_ARGS)' \
+		harness/check
+
+# QEMU's tools with and without the companion patch (userspace/qemu/) in
+# the guest (harness/check's qemu part alone): not in make check, which
+# lists them as skipped, because building QEMU and their guest run do not
+# fit CI's budget. With BASE=1, on the unpatched kernel.
+check-qemu: deps qemu
+	$(MAKE) kernel
+	KERNEL=$(BZIMAGE) KERNEL_OBJ=$(KOBJ) TEST_BIN=$(TEST_BIN) KSELFTEST=$(KSELFTEST) \
+		SEEKMAP=$(SEEKMAP) HOLECOPY=$(HOLECOPY) VMDIR=$(VMDIR) \
+		EXPECT_KERNEL=$(if $(BASE),unpatched,patched) CHECK_ONLY=qemu \
+		QEMU_BINS="$$(harness/qemu path patched) $$(harness/qemu path unpatched)" \
 		harness/check
 
 # The whole suite at full scale (make check runs it at CI scale: fewer
