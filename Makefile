@@ -74,9 +74,8 @@ KMAKE    := $(MAKE) -C $(KTREE) O=$(KOBJ) CC="$(CCACHE) gcc" \
 export BUILD KPKG KPKG_VER KPKG_SHA256 SERIES_DIR RECORD OVERLAY VMDIR ACCEL SERIES_PREFIX
 VM       := KERNEL=$(BZIMAGE) harness/vm
 # Benchmarks and the demo time the code, not the detectors: the plain kernel.
-# VM_TSC=host: a timing must not fall back to jiffies (harness/vm).
 PLAINVM  := KERNEL=$(BUILD)/obj-plain/arch/x86/boot/bzImage \
-	    VMDIR=$(BUILD)/vm-plain VM_TSC=host harness/vm
+	    VMDIR=$(BUILD)/vm-plain harness/vm
 
 .PHONY: all deps src kernel config diff record-base clean distclean \
 	vm shell tests unit kselftest check check-full check-base check-qemu run bench \
