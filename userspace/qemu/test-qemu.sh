@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Guest tests of QEMU's tools on block devices that report holes: qemu-img
-# map/convert/compare, qemu-nbd and qemu-storage-daemon, patched
+# map/convert/compare, qemu-nbd and qemu-storage-daemon (an NBD export, and
+# a blockdev-mirror driven over QMP by qmp.py, next to this script), patched
 # (userspace/qemu/*.patch: host_device answers block status from SEEK_DATA
 # and SEEK_HOLE) and unpatched. Builds nothing (harness/qemu build does).
 #
@@ -26,6 +27,7 @@ if [ $# -ne 2 ]; then
 fi
 NEW=$(realpath "$1")
 OLD=$(realpath "$2")
+QMP=$(dirname "$(realpath "$0")")/qmp.py
 for d in "$NEW" "$OLD"; do
 	for b in qemu-img qemu-nbd qemu-storage-daemon; do
 		[ -x "$d/$b" ] || { echo "$0: $d/$b is not executable" >&2; exit 2; }
@@ -478,6 +480,72 @@ t_map_empty_thin() {
 	if [ "$(kernel)" = patched ]; then echo "all hole"; else echo "all data, as unpatched"; fi
 }
 
+# mirror_one BINDIR QCOW2: a blockdev-mirror sync=full of DEV (host_device,
+# O_DIRECT: the device's stat counts every read) to the new QCOW2 in
+# qemu-storage-daemon, driven over QMP by qmp.py; sets RD to the bytes read
+# from DEV.
+mirror_one() {
+	local bin=$1 img=$2 pid before after rc=0
+	rm -f "$img" "$W/qmp.sock"
+	run 0 "$bin/qemu-img" create -f qcow2 "$img" "$SIZE"
+	blockdev --flushbufs "$DEV"
+	before=$(sectors_read "$DEV")
+	"$bin/qemu-storage-daemon" \
+		--blockdev "driver=host_device,node-name=src,filename=$DEV,read-only=on,cache.direct=on" \
+		--blockdev "driver=file,node-name=tgt-file,filename=$img" \
+		--blockdev driver=qcow2,node-name=tgt,file=tgt-file \
+		--chardev "socket,id=qmp,path=$W/qmp.sock,server=on,wait=off" \
+		--monitor chardev=qmp >"$W/qsd.log" 2>&1 &
+	pid=$!
+	echo "$pid" >>"$T/pids"
+	python3 "$QMP" -t 300 "$W/qmp.sock" \
+		"blockdev-mirror job-id=m device=src target=tgt sync=full" \
+		"@BLOCK_JOB_READY device=m" "job-complete id=m" \
+		"@BLOCK_JOB_COMPLETED device=m" quit >"$W/qmp.out" 2>"$W/qmp.err" ||
+		rc=$?
+	# After "quit" the daemon exits by itself; after a failure, make it.
+	[ "$rc" = 0 ] || kill "$pid" 2>/dev/null || true
+	wait "$pid" || true
+	[ "$rc" = 0 ] || die "mirror ($bin): $(oneline "$W/qmp.err") daemon: $(oneline "$W/qsd.log")"
+	after=$(sectors_read "$DEV")
+	RD=$(((after - before) * 512))
+	run 0 "$bin/qemu-img" compare -f raw -F qcow2 "$DEV" "$img"
+	grep -q "Images are identical" "$W/out" ||
+		die "compare after the mirror ($bin): $(oneline "$W/out")"
+}
+
+# A full mirror of a thin volume to a new qcow2 image, patched and
+# unpatched: the copy must equal the volume. The patched daemon reports
+# the holes as zeroes, for which the mirror writes zeroes (here nothing:
+# the new image reads as zeroes) instead of copying them: on a patched
+# kernel it must read at most the data plus READ_ALLOWANCE and leave the
+# image sparse. The unpatched one reads the whole volume (and writes its
+# zeroes: its image is fully allocated, which is only reported).
+t_mirror_thin() {
+	need_root
+	dev_thin
+	local data new_rd old_rd new_alloc old_alloc
+	data=$(data_bytes "${LAYOUT[@]}")
+	mirror_one "$NEW" "$W/new.qcow2"
+	new_rd=$RD
+	new_alloc=$(($(stat -c %b "$W/new.qcow2") * 512))
+	mirror_one "$OLD" "$W/old.qcow2"
+	old_rd=$RD
+	old_alloc=$(($(stat -c %b "$W/old.qcow2") * 512))
+	[ "$old_rd" -ge "$SIZE" ] ||
+		die "unpatched mirror read only $old_rd of $SIZE bytes"
+	if [ "$(kernel)" = patched ]; then
+		[ "$new_rd" -le $((data + READ_ALLOWANCE)) ] ||
+			die "patched mirror read $new_rd bytes, data is $data (+$READ_ALLOWANCE allowed)"
+		[ "$new_alloc" -le $((data + ALLOC_ALLOWANCE)) ] ||
+			die "patched mirror's image allocates $new_alloc bytes, data is $data"
+	else
+		[ "$new_rd" -ge "$SIZE" ] ||
+			die "patched mirror read only $new_rd of $SIZE bytes on an unpatched kernel"
+	fi
+	echo "read $new_rd bytes, image $new_alloc (data $data, device $SIZE); unpatched read $old_rd, image $old_alloc"
+}
+
 CASES=()
 case_() { CASES+=("$1 $2"); }
 
@@ -543,6 +611,7 @@ case_ convert-qcow2-thin t_convert_qcow2_thin
 case_ nbd-qemu-nbd-loop t_nbd_loop
 case_ nbd-qemu-nbd-thin t_nbd_thin
 case_ nbd-storage-daemon-thin t_qsd_thin
+case_ mirror-storage-daemon-thin t_mirror_thin
 
 # The kernel's own answer on a loop device, before any case runs.
 if [ "$(id -u)" = 0 ] && command -v losetup >/dev/null; then
