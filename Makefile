@@ -204,16 +204,18 @@ run: deps
 		harness/vm 'harness/demo $(SEEKMAP) $(HOLECOPY) unpatched'
 
 # Ratios measured in the guest; nothing here is asserted by the tests. The
-# copy benchmark keeps a volume's data and two copies on the guest's tmpfs.
+# copy benchmark keeps a volume's data and two copies on the guest's tmpfs;
+# it times qemu-img convert as released and patched (userspace/qemu) too.
 BENCH_COPY ?= 4 1 10
 SERIES_BUILDS ?= 1
-bench: deps coreutils
+bench: deps coreutils qemu
 	$(MAKE) PLAIN=1 kernel tests
 	@harness/bench-slice-meta $(BUILD)/bench-slice-meta.img
 	@$(PLAINVM) 'BENCH_SLICE_META=$(BUILD)/bench-slice-meta.img \
 		SCSI_DEBUG_KO=$(BUILD)/obj-plain/drivers/scsi/scsi_debug.ko harness/bench'
 	@VM_MEM=$${VM_MEM:-8G} $(PLAINVM) \
-		'harness/bench-copy $(SEEKMAP) $(HOLECOPY) $(BENCH_COPY)'
+		"BENCH_QEMU='$$(harness/qemu path patched) $$(harness/qemu path unpatched)' \
+		harness/bench-copy $(SEEKMAP) $(HOLECOPY) $(BENCH_COPY)"
 
 # Bounded concurrent stress (stress/stress.cc): map walkers against loop,
 # dm and thin reconfiguration for STRESS_S seconds in one guest, on the
