@@ -149,12 +149,13 @@ class QMP:
         while True:
             while self.events:
                 ev = self.events.pop(0)
-                if _matches(ev, name, want):
-                    return ev
+                # A failed job fails the wait, even by the event awaited.
                 failure = _job_failure(ev)
                 if failure:
                     raise QMPError("while waiting for %s: %s" %
                                    (what, failure))
+                if _matches(ev, name, want):
+                    return ev
             self.events.append(self._recv(deadline, what))
 
 
