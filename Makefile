@@ -77,7 +77,7 @@ VM       := KERNEL=$(BZIMAGE) harness/vm
 PLAINVM  := KERNEL=$(BUILD)/obj-plain/arch/x86/boot/bzImage \
 	    VMDIR=$(BUILD)/vm-plain harness/vm
 
-.PHONY: all deps src kernel config diff record-base clean distclean \
+.PHONY: all deps deps-bench src kernel config diff record-base clean distclean \
 	vm shell tests unit kselftest check check-full check-base check-qemu run bench \
 	series-tree patches check-overlay check-series base-sha256
 
@@ -85,6 +85,9 @@ all: kernel
 
 deps:
 	harness/deps
+
+deps-bench:
+	harness/deps bench
 
 # Always run: it is quick, and it makes the build tree match the repository
 # even after a hand edit there (files that did not change keep their times).
@@ -208,7 +211,7 @@ run: deps
 # it times qemu-img convert as released and patched (userspace/qemu) too.
 BENCH_COPY ?= 4 1 10
 SERIES_BUILDS ?= 1
-bench: deps coreutils qemu
+bench: deps deps-bench coreutils qemu
 	$(MAKE) PLAIN=1 kernel tests
 	@harness/bench-slice-meta $(BUILD)/bench-slice-meta.img
 	@$(PLAINVM) 'BENCH_SLICE_META=$(BUILD)/bench-slice-meta.img \
