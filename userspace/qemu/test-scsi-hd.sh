@@ -28,10 +28,8 @@
 # the exit status is 1 if any failed. An emulator without the patches
 # fails raw, odd, qcow2 and ignore (all data) and passes control.
 #
-# The guest kernel needs virtio-scsi: when its configuration lacks
-# CONFIG_SCSI_VIRTIO, virtio_scsi.ko is built from its source against the
-# kernel's build tree (KERNEL_OBJ) into build/qemu/virtio-scsi-ko and
-# loaded in the guest.
+# The guest kernel needs virtio-scsi (CONFIG_SCSI_VIRTIO=y, in
+# Kconfig.fragment).
 #
 # Environment: KERNEL_OBJ (default build/obj), KERNEL (default its
 # bzImage), BUILD (default build), VMDIR (default build/vm-scsi-hd).
@@ -55,28 +53,8 @@ for t in qemu-img qemu-io; do
 	[ -x /usr/bin/$t ] || die "/usr/bin/$t missing (Debian's qemu-utils)"
 done
 
-# virtio_scsi: built in, a module of the kernel, or built here.
-vscsi=
-if grep -q '^CONFIG_SCSI_VIRTIO=y' "$KERNEL_OBJ/.config"; then
-	:
-elif grep -q '^CONFIG_SCSI_VIRTIO=m' "$KERNEL_OBJ/.config"; then
-	vscsi=$KERNEL_OBJ/drivers/scsi/virtio_scsi.ko
-else
-	kodir=$BUILD/qemu/virtio-scsi-ko
-	vscsi=$kodir/virtio_scsi.ko
-	if [ ! "$vscsi" -nt "$KERNEL" ]; then
-		log "CONFIG_SCSI_VIRTIO is not set: building virtio_scsi.ko"
-		rm -rf "$kodir"
-		mkdir -p "$kodir"
-		cp "$KERNEL_OBJ/source/drivers/scsi/virtio_scsi.c" "$kodir/"
-		# It includes drivers/scsi/sd.h.
-		printf '%s\n' 'obj-m := virtio_scsi.o' \
-			'ccflags-y := -I$(srctree)/drivers/scsi' > "$kodir/Kbuild"
-		nice -n 19 make -s -C "$KERNEL_OBJ" M="$kodir" modules \
-			> "$kodir/build.log" 2>&1 ||
-			{ tail -n 20 "$kodir/build.log" >&2; die "virtio_scsi.ko failed"; }
-	fi
-fi
+grep -q '^CONFIG_SCSI_VIRTIO=y' "$KERNEL_OBJ/.config" ||
+	die "$KERNEL has no virtio-scsi (CONFIG_SCSI_VIRTIO, Kconfig.fragment): run 'make kernel'"
 
 rm -rf "$work"
 mkdir -p "$work"
@@ -123,9 +101,7 @@ drive qcow2 "$work/disk.qcow2" qcow2 3 discard=unmap
 drive control "$work/control.img" raw 4 -- discard_granularity=0
 drive ignore "$work/ignore.img" raw 5 discard=ignore
 
-guest=
-[ -n "$vscsi" ] && guest="insmod $vscsi && "
-guest+="python3 $py guest /run/vmout/scsi-hd.json"
+guest="python3 $py guest /run/vmout/scsi-hd.json"
 guest+=" raw=1 odd=2 qcow2=3 control=4 ignore=5"
 guest+="; rc=\$?; dmesg | grep -E 'sd [0-9:]+: |GET LBA' > /run/vmout/sd.log"
 # What the disks answer, for the record (sg3-utils over SG_IO): raw,
