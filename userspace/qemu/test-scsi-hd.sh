@@ -101,24 +101,7 @@ drive qcow2 "$work/disk.qcow2" qcow2 3 discard=unmap
 drive control "$work/control.img" raw 4 -- discard_granularity=0
 drive ignore "$work/ignore.img" raw 5 discard=ignore
 
-guest="python3 $py guest /run/vmout/scsi-hd.json"
-guest+=" raw=1 odd=2 qcow2=3 control=4 ignore=5"
-guest+="; rc=\$?; dmesg | grep -E 'sd [0-9:]+: |GET LBA' > /run/vmout/sd.log"
-# What the disks answer, for the record (sg3-utils over SG_IO): raw,
-# qcow2 and control; and the commands raw lists.
-guest+="; for t in 1 3 4; do d=\$(ls /sys/bus/scsi/devices/*:0:\$t:0/block)"
-guest+="; echo \"== target \$t: \$d\"; sg_readcap -l /dev/\$d"
-guest+="; sg_vpd -p lbpv /dev/\$d; sg_opcodes -o 0x9e -s 0x12 /dev/\$d"
-guest+="; sg_get_lba_status -m 88 /dev/\$d; done > /run/vmout/sg.log 2>&1"
-# and on raw: every command, one by operation code, one with service
-# actions asked without (INVALID FIELD IN CDB), a start past the end (LBA
-# OUT OF RANGE) and from inside a data extent.
-guest+="; d=\$(ls /sys/bus/scsi/devices/*:0:1:0/block); for c in"
-guest+=" '' '-o 0x12' '-o 0x9e'; do echo \"== sg_opcodes \$c\""
-guest+="; sg_opcodes \$c /dev/\$d; done >> /run/vmout/sg.log 2>&1"
-guest+="; for l in 65536 2100; do echo \"== sg_get_lba_status -l \$l\""
-guest+="; sg_get_lba_status -m 88 -l \$l /dev/\$d; done >> /run/vmout/sg.log 2>&1"
-guest+="; exit \$rc"
+guest="bash $top/userspace/qemu/scsi-hd-guest.sh $py"
 
 log "booting $KERNEL in $qemu"
 (cd "$top" && VM_QEMU=$qemu VM_DEVICES=$devices VMDIR=$VMDIR \
