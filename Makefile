@@ -1,16 +1,37 @@
 # SEEK_DATA/SEEK_HOLE for Linux block devices: build, boot, test, measure.
+# 'make help' prints the targets below.
 #
 #   make run            build the patched kernel, boot it, show a device map
 #   make check          install prerequisites, build, run the whole suite
+#                       at CI scale (what .ci/run runs)
+#   make check-full     the whole suite at full scale
+#   make check-base     the suite on the unpatched base (map tests must fail)
+#   make check-qemu     QEMU's tools, released and patched, in the guest
+#   make check-scsi-hd  QEMU's scsi-hd with GET LBA STATUS, in the guest
+#   make check-series   apply, build (W=1, sparse, modules, i386) and check
+#                       every patch of the series
+#   make check-overlay  the overlaid kernel files are the series applied
+#   make bench          the benchmarks on the plain kernel (docs/figures.md)
+#   make stress         the stress tool for STRESS_S seconds (600)
+#   make unit           the host unit tests (CTest)
+#   make tests          the user-space C++ (CMake): suite, tools, stress
+#   make kernel         the guest kernel (debug; PLAIN=1: without detectors)
+#   make kselftest      the kselftest of the overlaid tree
+#   make coreutils      GNU cp with the companion patch
+#   make qemu           QEMU's tools, released and patched
+#   make qemu-system    the patched qemu-system-x86_64 (scsi-hd)
 #   make vm CMD='...'   run a shell command as root in the guest
 #   make shell          interactive guest shell
+#   make deps           install what building and testing need (Debian 12)
+#   make deps-bench     also the clients make bench times (borg, xfs_io)
 #   make diff           the kernel series as a diff against the base
 #   make patches        patches/ (the series) from the series tree, and the
 #                       overlaid kernel files from patches/
 #   make series-tree    the series as git commits to edit (build/series)
-#   make check-series   apply, build (W=1, sparse, modules, i386) and check
-#                       every patch of the series
+#   make record-base    record the base tree's checksums (kernel-base.sha256)
 #   make base-sha256    the sha256 of the pinned base's tarball (to move a pin)
+#   make clean          the kernel objects, the C++ build and guest state
+#   make distclean      all of build/
 #   BASE=1              use the unpatched base kernel instead (any target)
 #   KBASE=6.12          the stable backport (stable/6.12/patches on Debian
 #                       12's 6.12) instead of the series on 7.3 (any target;
@@ -77,7 +98,7 @@ VM       := KERNEL=$(BZIMAGE) harness/vm
 PLAINVM  := KERNEL=$(BUILD)/obj-plain/arch/x86/boot/bzImage \
 	    VMDIR=$(BUILD)/vm-plain harness/vm
 
-.PHONY: all deps deps-bench src kernel config diff record-base clean distclean \
+.PHONY: all help cxx deps deps-bench src kernel config diff record-base clean distclean \
 	vm shell tests unit kselftest check check-full check-base check-qemu run bench \
 	series-tree patches check-overlay check-series base-sha256
 
@@ -104,39 +125,38 @@ $(KOBJ)/.config: $(KFRAGS) | src
 
 config: $(KOBJ)/.config
 
-# The test suite, built on the host and run in the guest from the shared root.
-CXX      ?= g++
-CXXFLAGS := -std=c++17 -O2 -g -Wall -Wextra -Werror
+# The user-space C++ (the suite, its host unit tests, the tools and the
+# stress tool): CMakeLists.txt, configured in build/cmake, which tracks
+# each object's dependencies. The binaries land in build/tests,
+# build/utils and build/stress, where the guest runs them from the shared
+# root.
+CMAKE_DIR := $(BUILD)/cmake
 TEST_BIN := $(BUILD)/tests/seek_hole_test
+UNIT_BIN := $(BUILD)/tests/unit_test
 SEEKMAP  := $(BUILD)/utils/seekmap
 HOLECOPY := $(BUILD)/utils/holecopy
-TEST_SRC := $(wildcard tests/*.cc) utils/seek_map.cc
-HDRS     := $(wildcard tests/*.h utils/*.h)
+STRESS_BIN := $(BUILD)/stress/stress
 
-$(TEST_BIN): $(TEST_SRC) $(HDRS)
-	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) -o $@ $(TEST_SRC) -lgtest_main -lgtest -ltinyxml2 -pthread
+$(CMAKE_DIR)/CMakeCache.txt: CMakeLists.txt
+	cmake -S . -B $(CMAKE_DIR) -DSEEK_BIN_DIR=$(BUILD) \
+		$(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE)) >/dev/null
 
-$(BUILD)/utils/%: utils/%.cc utils/seek_map.cc utils/seek_map.h
-	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) -o $@ $< utils/seek_map.cc
+# Always ask CMake: it knows what is out of date.
+cxx: $(CMAKE_DIR)/CMakeCache.txt
+	cmake --build $(CMAKE_DIR) -j$(NPROC) -- --no-print-directory
+$(TEST_BIN) $(UNIT_BIN) $(SEEKMAP) $(HOLECOPY) $(STRESS_BIN): cxx ;
 
-tests: $(TEST_BIN) $(SEEKMAP) $(HOLECOPY)
+tests: cxx
 
-# Host-only unit tests (no guest) of the map walker and of the expected
-# maps the suite compares the kernel with: the first step of make check.
-UNIT_BIN := $(BUILD)/tests/unit_test
-UNIT_SRC := $(wildcard tests/unit/*.cc) tests/expected.cc tests/fixtures.cc \
-	    utils/seek_map.cc
+# Host-only unit tests (no guest) of the map walker, the fixtures and the
+# expected maps the suite compares the kernel with: the first step of make
+# check.
+unit: cxx
+	@ctest --test-dir $(CMAKE_DIR) --output-on-failure -j$(NPROC) \
+		>$(CMAKE_DIR)/unit.log || { cat $(CMAKE_DIR)/unit.log; exit 1; }
+	@tail -3 $(CMAKE_DIR)/unit.log
 
-$(UNIT_BIN): $(UNIT_SRC) $(HDRS) $(wildcard tests/unit/*.h)
-	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) -o $@ $(UNIT_SRC) -lgtest_main -lgtest -ltinyxml2 -pthread
-
-unit: $(UNIT_BIN)
-	$(UNIT_BIN) --gtest_brief=1
-
-include utils/utils.mk userspace/coreutils/coreutils.mk userspace/qemu/qemu.mk
+include userspace/coreutils/coreutils.mk userspace/qemu/qemu.mk
 
 # The kselftest lives in the overlaid tree; it is plain user space, so the
 # same build serves the base kernel too.
@@ -227,13 +247,6 @@ bench: deps deps-bench coreutils qemu
 # (--seed=N, --only=..., --self-check=map|readback; see stress/stress.cc).
 STRESS_S ?= 600
 STRESS_ARGS ?=
-STRESS_BIN := $(BUILD)/stress/stress
-STRESS_SRC := $(wildcard stress/*.cc) utils/seek_map.cc
-
-$(STRESS_BIN): $(STRESS_SRC) $(wildcard stress/*.h) utils/seek_map.h
-	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) -o $@ $(STRESS_SRC) -ltinyxml2 -pthread
-
 .PHONY: stress
 stress: $(STRESS_BIN)
 	@KERNEL=$(BZIMAGE) VMDIR=$(BUILD)/vm-stress STRESS_S=$(STRESS_S) \
@@ -266,7 +279,11 @@ check-series: deps
 	SERIES_BUILDS=$(SERIES_BUILDS) $(SERIES) check
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/base/obj $(BUILD)/tests $(BUILD)/vm
+	rm -rf $(BUILD)/obj $(BUILD)/base/obj $(CMAKE_DIR) $(BUILD)/tests \
+		$(BUILD)/utils $(BUILD)/stress $(BUILD)/vm
+
+help:
+	@sed -n '/^#   make run/,/^#   ACCEL/s/^#   //p' Makefile
 
 distclean:
 	rm -rf $(BUILD)

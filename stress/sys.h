@@ -13,6 +13,7 @@
 #include <sys/types.h>
 #include <vector>
 
+#include "common/units.h"
 #include "../utils/seek_map.h"
 
 namespace stress {
@@ -20,7 +21,7 @@ namespace stress {
 using seekmap::Extent;
 using seekmap::ExtentMap;
 
-inline constexpr int64_t KiB = 1024, MiB = 1024 * KiB, Sector = 512;
+using namespace units;
 
 // Throws std::system_error naming @what and errno.
 [[noreturn]] void fail_errno(const std::string &what);

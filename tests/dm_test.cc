@@ -16,6 +16,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "common/units.h"
 #include "expected.h"
 #include "fixtures.h"
 #include "liveness.h"
@@ -23,7 +24,7 @@
 namespace seektest {
 namespace {
 
-constexpr int64_t KiB = 1024, MiB = 1024 * KiB, Sector = 512;
+using namespace units;
 
 // A loop device over a sparse file; its map is the file's map.
 struct Disk {
@@ -164,7 +165,6 @@ TEST_F(DmMap, ZeroTargetIsAllHole)
 // (with a step of the live table per GiB it took 3.4 s against 3 ms).
 TEST_F(DmMap, SeekDataCostsTheSameAcrossAThousandTimesLongerHole)
 {
-	const int64_t GiB = 1024 * MiB;
 	auto table = [&](int64_t hole) {
 		return "0 " + std::to_string(hole / Sector) + " zero\n" +
 		       std::to_string(hole / Sector) + " " +

@@ -16,12 +16,13 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "common/units.h"
 #include "fixtures.h"
 
 namespace seektest {
 namespace {
 
-constexpr int64_t KiB = 1024, MiB = 1024 * KiB;
+using namespace units;
 
 class LoopConfigureBusy : public DeviceTest {};
 

@@ -11,13 +11,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/units.h"
 #include "fixtures.h"
 #include "liveness.h"
 
 namespace seektest {
 namespace {
 
-constexpr int64_t KiB = 1024, MiB = 1024 * KiB;
+using namespace units;
 
 // Sets /proc/sys/fs/file-max for the life of the object.
 class FileMax {

@@ -10,13 +10,14 @@
 #include <unistd.h>
 #include <vector>
 
+#include "common/units.h"
 #include "fixtures.h"
 #include "liveness.h"
 
 namespace seektest {
 namespace {
 
-constexpr int64_t KiB = 1024, MiB = 1024 * KiB, GiB = 1024 * MiB;
+using namespace units;
 
 // The map a loop device over @file with @opts must report: the file's own
 // map, seen through the window [offset, offset + device size).

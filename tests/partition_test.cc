@@ -6,12 +6,13 @@
 #include <fstream>
 #include <string>
 
+#include "common/units.h"
 #include "fixtures.h"
 
 namespace seektest {
 namespace {
 
-constexpr int64_t KiB = 1024, MiB = 1024 * KiB, Sector = 512;
+using namespace units;
 
 struct Part {
 	int64_t start; // bytes

@@ -9,12 +9,13 @@
 #include <iostream>
 #include <random>
 
+#include "common/units.h"
 #include "fixtures.h"
 
 namespace seektest {
 namespace {
 
-constexpr int64_t KiB = 1024, MiB = 1024 * KiB;
+using namespace units;
 
 uint64_t env_or(const char *name, uint64_t def)
 {

@@ -10,12 +10,13 @@
 #include <thread>
 #include <unistd.h>
 
+#include "common/units.h"
 #include "fixtures.h"
 
 namespace seektest {
 namespace {
 
-constexpr int64_t KiB = 1024, MiB = 1024 * KiB;
+using namespace units;
 constexpr int kRounds = 300;
 
 // Walk @path's map until @stop. While the device changes under us, a

@@ -34,6 +34,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "common/units.h"
 #include "fault_fixtures.h"
 #include "liveness.h"
 #include "ram_fixtures.h"
@@ -43,7 +44,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-constexpr int64_t KiB = 1024, MiB = 1024 * KiB;
+using namespace units;
 
 void wait_for_node(const std::string &path)
 {

@@ -18,14 +18,14 @@
 #include <unistd.h>
 #include <vector>
 
+#include "common/units.h"
 #include "expected.h"
 #include "fixtures.h"
 #include "liveness.h"
 
 namespace seektest {
 
-inline constexpr int64_t KiB = 1024, MiB = 1024 * KiB, GiB = 1024 * MiB;
-inline constexpr int64_t TiB = 1024 * GiB, Sector = 512;
+using namespace units;
 
 inline std::string sectors(int64_t bytes)
 {

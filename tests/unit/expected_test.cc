@@ -7,12 +7,13 @@
 
 #include <gtest/gtest.h>
 
+#include "common/units.h"
 #include "../expected.h"
 
 namespace seektest {
 namespace {
 
-constexpr int64_t KiB = 1024, MiB = 1024 * KiB;
+using namespace units;
 
 TEST(Blocks, RunsOfWholeBlocksNormalized)
 {

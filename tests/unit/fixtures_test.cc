@@ -12,13 +12,14 @@
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
+#include "common/units.h"
 #include "../fixtures.h"
 #include "fake_device.h"
 
 namespace unittest {
 namespace {
 
-constexpr int64_t KiB = 1024, MiB = 1024 * KiB;
+using namespace units;
 
 // The failures @f records, as messages, without failing this test.
 std::vector<std::string> failures_of(const std::function<void()> &f)

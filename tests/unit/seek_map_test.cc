@@ -12,12 +12,13 @@
 
 #include <gtest/gtest.h>
 
+#include "common/units.h"
 #include "fake_device.h"
 
 namespace unittest {
 namespace {
 
-constexpr int64_t KiB = 1024, MiB = 1024 * KiB;
+using namespace units;
 
 TEST(Normalize, SortsMergesOverlappingAndTouchingDropsEmpty)
 {
