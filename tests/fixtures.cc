@@ -16,6 +16,7 @@
 #include <linux/fs.h>
 #include <linux/loop.h>
 #include <random>
+#include <sstream>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -313,67 +314,108 @@ void write_partition_table(const SparseFile &file, const std::string &script)
 		throw std::runtime_error("sfdisk failed on script:\n" + script);
 }
 
-void ExpectMap(int fd, int64_t size, const ExtentMap &expected)
+::testing::AssertionResult WalkIs(const seekmap::Walk &w, int fd,
+				  int64_t size, const ExtentMap &want)
 {
-	seekmap::Walk w = seekmap::walk(fd, size);
-	EXPECT_EQ(w.error, "") << "malformed answer while walking the map";
-	EXPECT_EQ(w.map, expected)
-		<< "device map " << seekmap::to_string(w.map)
-		<< "\nexpected   " << seekmap::to_string(expected);
-	ExpectHolesReadZero(fd, size, w.map);
+	std::string why;
+	if (!w.error.empty())
+		why += "malformed answer while walking the map: " + w.error + "\n";
+	if (w.map != want)
+		why += "device map " + seekmap::to_string(w.map) +
+		       "\nexpected   " + seekmap::to_string(want) + "\n";
+	// The holes the device reported, whether or not the map was right:
+	// a hole over data is the worst answer there is.
+	::testing::AssertionResult zero = HolesReadZero(fd, size, w.map);
+	if (!zero)
+		why += zero.message();
+	if (why.empty())
+		return ::testing::AssertionSuccess();
+	return ::testing::AssertionFailure() << why;
 }
 
-void ExpectSeekAt(int fd, int64_t size, const ExtentMap &map, int64_t off)
+::testing::AssertionResult MapIs(int fd, int64_t size, const ExtentMap &want)
 {
+	return WalkIs(seekmap::walk(fd, size), fd, size, want);
+}
+
+::testing::AssertionResult SeekAnswers(int fd, int64_t size,
+				       const ExtentMap &map, int64_t off)
+{
+	std::ostringstream why;
 	for (int whence : {SEEK_DATA, SEEK_HOLE}) {
 		// Park the position somewhere valid to see it move, or not.
 		const int64_t before = std::min<int64_t>(4096, size);
-		ASSERT_EQ(seekmap::seek(fd, before, SEEK_SET), before);
+		if (seekmap::seek(fd, before, SEEK_SET) != before)
+			return ::testing::AssertionFailure()
+			       << "lseek(" << before << ", SEEK_SET) failed";
 		int64_t want = seekmap::expected_seek(map, size, off, whence);
 		int64_t got = seekmap::seek(fd, off, whence);
 		const char *name = whence == SEEK_DATA ? "SEEK_DATA" : "SEEK_HOLE";
-		EXPECT_EQ(got, want) << name << "(" << off << ") on size "
-				     << size << ", map "
-				     << seekmap::to_string(map);
+		if (got != want)
+			why << name << "(" << off << ") on size " << size
+			    << " is " << got << ", expected " << want
+			    << " from map " << seekmap::to_string(map) << "\n";
 		int64_t pos = seekmap::seek(fd, 0, SEEK_CUR);
-		EXPECT_EQ(pos, got < 0 ? before : got)
-			<< "file position after " << name << "(" << off << ")";
+		if (pos != (got < 0 ? before : got))
+			why << "file position after " << name << "(" << off
+			    << ") is " << pos << ", expected "
+			    << (got < 0 ? before : got) << "\n";
 	}
+	if (why.str().empty())
+		return ::testing::AssertionSuccess();
+	return ::testing::AssertionFailure() << why.str();
 }
 
-static void expect_zero_range(int fd, int64_t start, int64_t end)
+// Where [@start, @end) of @fd holds a byte that is not zero, or a read
+// fails: "" if it reads all zeros.
+static std::string nonzero_in(int fd, int64_t start, int64_t end)
 {
 	std::vector<unsigned char> buf(1 << 20);
 	for (int64_t pos = start; pos < end;) {
 		size_t n = std::min<int64_t>(end - pos, buf.size());
 		ssize_t r = pread(fd, buf.data(), n, pos);
-		ASSERT_GT(r, 0) << "pread at " << pos << ": " << strerror(errno);
+		if (r <= 0)
+			return "pread at " + std::to_string(pos) + ": " +
+			       (r < 0 ? strerror(errno) : "end of device");
 		auto nz = std::find_if(buf.begin(), buf.begin() + r,
 				       [](unsigned char c) { return c != 0; });
-		ASSERT_TRUE(nz == buf.begin() + r)
-			<< "reported hole holds data at byte "
-			<< pos + (nz - buf.begin());
+		if (nz != buf.begin() + r)
+			return "reported hole holds data at byte " +
+			       std::to_string(pos + (nz - buf.begin()));
 		pos += r;
 	}
+	return "";
 }
 
-void ExpectHolesReadZero(int fd, int64_t size, const ExtentMap &map)
+::testing::AssertionResult HolesReadZero(int fd, int64_t size,
+					 const ExtentMap &map)
 {
 	const int64_t whole = 4 << 20, edge = 1 << 20, sample = 64 << 10;
+	std::string why;
+	auto check = [&](const Extent &h, int64_t start, int64_t end) {
+		std::string bad = nonzero_in(fd, start, end);
+		if (!bad.empty())
+			why += "hole [" + std::to_string(h.start) + "," +
+			       std::to_string(h.end) + "): " + bad + "\n";
+		return bad.empty();
+	};
 	for (const Extent &h : seekmap::holes(map, size)) {
-		SCOPED_TRACE("hole [" + std::to_string(h.start) + "," +
-			     std::to_string(h.end) + ")");
 		if (h.length() <= whole) {
-			expect_zero_range(fd, h.start, h.end);
+			check(h, h.start, h.end);
 			continue;
 		}
-		expect_zero_range(fd, h.start, h.start + edge);
-		expect_zero_range(fd, h.end - edge, h.end);
+		if (!check(h, h.start, h.start + edge) ||
+		    !check(h, h.end - edge, h.end))
+			continue;
 		for (int i = 1; i <= 32; i++) {
 			int64_t s = h.start + (h.length() - sample) / 33 * i;
-			expect_zero_range(fd, s, s + sample);
+			if (!check(h, s, s + sample))
+				break;
 		}
 	}
+	if (why.empty())
+		return ::testing::AssertionSuccess();
+	return ::testing::AssertionFailure() << why;
 }
 
 uint64_t seed_from_env()

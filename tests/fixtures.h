@@ -143,18 +143,27 @@ std::set<std::string> bound_loop_devices();
 // Write a partition table into @file with sfdisk, from an sfdisk script.
 void write_partition_table(const SparseFile &file, const std::string &script);
 
-// Walk @fd (size @size) and expect its map to be @expected; then read every
-// reported hole back and expect zeros (soundness).
-void ExpectMap(int fd, int64_t size, const ExtentMap &expected);
+// The suite's one verdict on a map: the SEEK_DATA/SEEK_HOLE map of @fd
+// (@size bytes) is @want, the walk saw no malformed answer, and every
+// hole it found reads back as zeros (soundness, checked on the device's
+// map even when it differs from @want). Use as EXPECT_TRUE(MapIs(...)):
+// a failure points at the test's line and says what differed.
+::testing::AssertionResult MapIs(int fd, int64_t size, const ExtentMap &want);
 
-// Expect SEEK_DATA and SEEK_HOLE at @off to answer as @map says, with the
-// position following a success and unchanged after a failure.
-void ExpectSeekAt(int fd, int64_t size, const ExtentMap &map, int64_t off);
+// MapIs() on a walk already made (one bounded in time, say).
+::testing::AssertionResult WalkIs(const seekmap::Walk &w, int fd,
+				  int64_t size, const ExtentMap &want);
 
-// Expect every byte of the holes of @map (read from @fd) to be zero. Holes
-// up to 4 MiB are read whole; of a larger hole the first and last MiB and
-// 32 spread 64 KiB samples are read, so that giant sparse layouts stay cheap.
-void ExpectHolesReadZero(int fd, int64_t size, const ExtentMap &map);
+// SEEK_DATA and SEEK_HOLE at @off answer as @map says, with the position
+// following a success and unchanged after a failure.
+::testing::AssertionResult SeekAnswers(int fd, int64_t size,
+				       const ExtentMap &map, int64_t off);
+
+// Every byte of the holes of @map (read from @fd) is zero. Holes up to
+// 4 MiB are read whole; of a larger hole the first and last MiB and 32
+// spread 64 KiB samples are read, so that giant sparse layouts stay cheap.
+::testing::AssertionResult HolesReadZero(int fd, int64_t size,
+					 const ExtentMap &map);
 
 // Whether the runner says the kernel has the series: SEEK_TEST_KERNEL,
 // which harness/check sets from EXPECT_KERNEL, is "patched" (also when

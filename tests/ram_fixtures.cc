@@ -106,16 +106,23 @@ void discard(int fd, int64_t off, int64_t len)
 			   std::to_string(len));
 }
 
-void ExpectMapAndSeeks(int fd, int64_t size, const ExtentMap &want)
+::testing::AssertionResult MapAndSeeksAre(int fd, int64_t size,
+					  const ExtentMap &want)
 {
-	SCOPED_TRACE("expected " + seekmap::to_string(want));
-	ExpectMap(fd, size, want);
-	for (int64_t off : {int64_t(0), size / 3, size - 1})
-		ExpectSeekAt(fd, size, want, off);
+	::testing::AssertionResult map = MapIs(fd, size, want);
+	if (!map)
+		return map;
+	std::vector<int64_t> offs = {0, size / 3, size - 1};
 	for (const Extent &e : want)
 		for (int64_t off : {e.start - 1, e.start, e.end - 1, e.end})
 			if (off >= 0 && off < size)
-				ExpectSeekAt(fd, size, want, off);
+				offs.push_back(off);
+	for (int64_t off : offs) {
+		::testing::AssertionResult seek = SeekAnswers(fd, size, want, off);
+		if (!seek)
+			return seek;
+	}
+	return ::testing::AssertionSuccess();
 }
 
 void query_until(int fd, int64_t size, const ExtentMap &want,

@@ -57,10 +57,10 @@ void random_layout(int fd, int64_t size, int64_t align, int64_t max_len,
 	}
 }
 
-// Walk @fd (of @size bytes) and expect @want, reading holes back; then
-// SEEK_DATA and SEEK_HOLE at its start, a third, its last byte, and at and
-// around every extent boundary.
-void ExpectMapAndSeeks(int fd, int64_t size, const ExtentMap &want);
+// MapIs(), then SeekAnswers() at the device's start, a third, its last
+// byte, and at and around every extent boundary of @want.
+::testing::AssertionResult MapAndSeeksAre(int fd, int64_t size,
+					  const ExtentMap &want);
 
 // What a walker saw of a device of @size bytes going away under it:
 // answers that match its map, that say all data (allowed: a driver that no

@@ -204,12 +204,6 @@ inline void snapshot(ThinPool &pool, ThinDevice &origin, int snap_id)
 	origin.dm().resume();
 }
 
-// The map and holes of @dev must be what thin_dump says is provisioned.
-inline void ExpectProvisionedMap(ThinDevice &dev)
-{
-	ExpectMap(dev.fd(), dev.size(), dev.provisioned());
-}
-
 // `dmsetup resume` of @dev, whose loaded table holds a thin target of
 // @pool, started while @pool is suspended: the pool keeps its thin
 // targets' devices internally suspended, so the resume swaps the new

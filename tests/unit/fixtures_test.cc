@@ -59,47 +59,47 @@ std::string all(const std::vector<std::string> &failures)
 const ExtentMap kData = {{0, 64 * KiB}, {1 * MiB, 1 * MiB + 4 * KiB},
 			 {3 * MiB, 4 * MiB}};
 
-TEST(ExpectMap, PassesOnADeviceThatAnswersRight)
+TEST(MapIs, PassesOnADeviceThatAnswersRight)
 {
 	FakeDevice dev(4 * MiB, kData);
-	auto f = failures_of([&] { seektest::ExpectMap(dev.fd(), dev.size(),
-							kData); });
+	auto f = failures_of([&] { EXPECT_TRUE(seektest::MapIs(dev.fd(), dev.size(),
+							kData)); });
 	EXPECT_TRUE(f.empty()) << all(f);
 }
 
-TEST(ExpectMap, FailsOnAnotherMap)
+TEST(MapIs, FailsOnAnotherMap)
 {
 	FakeDevice dev(4 * MiB, kData);
 	ExtentMap other = {{0, 64 * KiB}, {3 * MiB, 4 * MiB}};
-	auto f = failures_of([&] { seektest::ExpectMap(dev.fd(), dev.size(),
-							other); });
+	auto f = failures_of([&] { EXPECT_TRUE(seektest::MapIs(dev.fd(), dev.size(),
+							other)); });
 	EXPECT_TRUE(says(f, "device map")) << all(f);
 }
 
-TEST(ExpectMap, FailsOnAHoleOverDataThoughTheMapIsTheExpectedOne)
+TEST(MapIs, FailsOnAHoleOverDataThoughTheMapIsTheExpectedOne)
 {
 	// The device holds kData but reports its middle extent as hole, and
 	// the test expected just that map.
 	const ExtentMap claimed = {{0, 64 * KiB}, {3 * MiB, 4 * MiB}};
 	FakeDevice dev(4 * MiB, kData, {claimed});
-	auto f = failures_of([&] { seektest::ExpectMap(dev.fd(), dev.size(),
-							claimed); });
+	auto f = failures_of([&] { EXPECT_TRUE(seektest::MapIs(dev.fd(), dev.size(),
+							claimed)); });
 	EXPECT_FALSE(says(f, "device map")) << all(f);
 	EXPECT_TRUE(says(f, "reported hole holds data at byte 1048576"))
 		<< all(f);
 }
 
-TEST(ExpectMap, FailsOnAMalformedAnswer)
+TEST(MapIs, FailsOnAMalformedAnswer)
 {
 	FakeAnswers a{kData};
 	a.bad_at = 64 * KiB;
 	FakeDevice dev(4 * MiB, kData, a);
-	auto f = failures_of([&] { seektest::ExpectMap(dev.fd(), dev.size(),
-							kData); });
+	auto f = failures_of([&] { EXPECT_TRUE(seektest::MapIs(dev.fd(), dev.size(),
+							kData)); });
 	EXPECT_TRUE(says(f, "malformed answer")) << all(f);
 }
 
-TEST(ExpectHolesReadZero, LargeHolesAreReadAtBothEdgesAndSamples)
+TEST(HolesReadZero, LargeHolesAreReadAtBothEdgesAndSamples)
 {
 	// Holes over 4 MiB are read in part: the first and last MiB and 32
 	// samples of 64 KiB in between. Data hidden at either edge, or in
@@ -109,7 +109,7 @@ TEST(ExpectHolesReadZero, LargeHolesAreReadAtBothEdgesAndSamples)
 			   sample16}) {
 		FakeDevice dev(32 * MiB, {{at, at + 4 * KiB}}, {{}});
 		auto f = failures_of([&] {
-			seektest::ExpectHolesReadZero(dev.fd(), dev.size(), {});
+			EXPECT_TRUE(seektest::HolesReadZero(dev.fd(), dev.size(), {}));
 		});
 		EXPECT_TRUE(says(f, "reported hole holds data at byte " +
 					   std::to_string(at)))
@@ -117,26 +117,26 @@ TEST(ExpectHolesReadZero, LargeHolesAreReadAtBothEdgesAndSamples)
 	}
 	FakeDevice clean(32 * MiB, {});
 	auto f = failures_of([&] {
-		seektest::ExpectHolesReadZero(clean.fd(), clean.size(), {});
+		EXPECT_TRUE(seektest::HolesReadZero(clean.fd(), clean.size(), {}));
 	});
 	EXPECT_TRUE(f.empty()) << all(f);
 }
 
-TEST(ExpectSeekAt, PassesOnRightAnswersFailsOnWrongOnes)
+TEST(SeekAnswers, PassesOnRightAnswersFailsOnWrongOnes)
 {
 	FakeDevice dev(4 * MiB, kData);
 	auto ok = failures_of([&] {
 		for (int64_t off : {int64_t(-1), int64_t(0), 64 * KiB - 1,
 				    64 * KiB, 2 * MiB, 4 * MiB - 1, 4 * MiB})
-			seektest::ExpectSeekAt(dev.fd(), dev.size(), kData, off);
+			EXPECT_TRUE(seektest::SeekAnswers(dev.fd(), dev.size(), kData, off));
 	});
 	EXPECT_TRUE(ok.empty()) << all(ok);
 
 	// Expecting another map: SEEK_DATA(64 KiB) is 1 MiB, not 3 MiB.
 	auto wrong = failures_of([&] {
-		seektest::ExpectSeekAt(dev.fd(), dev.size(),
+		EXPECT_TRUE(seektest::SeekAnswers(dev.fd(), dev.size(),
 				       {{0, 64 * KiB}, {3 * MiB, 4 * MiB}},
-				       64 * KiB);
+				       64 * KiB));
 	});
 	EXPECT_TRUE(says(wrong, "SEEK_DATA(65536)")) << all(wrong);
 
@@ -144,7 +144,7 @@ TEST(ExpectSeekAt, PassesOnRightAnswersFailsOnWrongOnes)
 	a.keep_position = true;
 	FakeDevice still(4 * MiB, kData, a);
 	auto pos = failures_of([&] {
-		seektest::ExpectSeekAt(still.fd(), still.size(), kData, 2 * MiB);
+		EXPECT_TRUE(seektest::SeekAnswers(still.fd(), still.size(), kData, 2 * MiB));
 	});
 	EXPECT_TRUE(says(pos, "file position after SEEK_DATA(2097152)"))
 		<< all(pos);
