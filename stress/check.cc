@@ -383,7 +383,7 @@ void Walker::walk(Target &t)
 	const uint64_t b1 = t.busy ? t.busy->load() : 0;
 	std::string node = t.node();
 	const auto began = std::chrono::steady_clock::now();
-	Fd fd(open(node.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC));
+	UniqueFd fd(open(node.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC));
 	if (fd.get() < 0) {
 		int e = errno;
 		if (t.may_vanish || t.dying ||
@@ -400,7 +400,7 @@ void Walker::walk(Target &t)
 		counts.skipped++; // the node is stale: another device now
 		return;
 	}
-	int64_t size = size_of(fd.get());
+	int64_t size = size_or_errno(fd.get());
 	if (size < 0) {
 		run_error(t.label + ": size of " + node + ": " +
 			  errno_name(size));
@@ -528,13 +528,13 @@ void Walker::walk(Target &t)
 void Walker::walk_exact(const std::string &label, const std::string &node,
 			const ExtentMap &expected)
 {
-	Fd fd(open(node.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC));
+	UniqueFd fd(open(node.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC));
 	if (fd.get() < 0) {
 		run_error(label + ": cannot open " + node + ": " +
 			  strerror(errno));
 		return;
 	}
-	int64_t size = size_of(fd.get());
+	int64_t size = size_or_errno(fd.get());
 	if (size < 0) {
 		run_error(label + ": size of " + node);
 		return;

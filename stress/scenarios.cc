@@ -17,6 +17,8 @@
 // against thin_dump at setup and used for the quiet check at the end).
 #include "scenarios.h"
 
+#include "common/expected.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -31,7 +33,6 @@
 #include <sys/ioctl.h>
 #include <sys/sysmacros.h>
 #include <thread>
-#include <tinyxml2.h>
 #include <unistd.h>
 
 namespace stress {
@@ -98,7 +99,7 @@ void write_partition_table(const SparseFile &f, const std::string &script)
 {
 	std::string sp = f.path() + ".sfdisk";
 	{
-		Fd s = open_or_throw(sp, O_WRONLY | O_CREAT | O_TRUNC);
+		UniqueFd s = open_or_throw(sp, O_WRONLY | O_CREAT | O_TRUNC);
 		if (::write(s.get(), script.data(), script.size()) !=
 		    ssize_t(script.size()))
 			fail_errno("write " + sp);
@@ -161,7 +162,7 @@ class LoopGrow : public Scenario {
 	static constexpr int64_t kStable = 16 * MiB, kMax = 40 * MiB;
 
 public:
-	explicit LoopGrow(Rng &rng) : file_("grow", 20 * MiB)
+	explicit LoopGrow(Rng &rng) : file_(20 * MiB, "/tmp", "stress-grow")
 	{
 		ExtentMap layout = random_extents(rng, 0, kStable, 24, 4 * KiB, 128);
 		// Data up to the stable end and from there on.
@@ -242,7 +243,7 @@ class LoopStatus : public Scenario {
 	static constexpr int64_t kPeriod = 1 * MiB, kStable = 16 * kPeriod;
 
 public:
-	explicit LoopStatus(Rng &rng) : file_("status", 24 * kPeriod)
+	explicit LoopStatus(Rng &rng) : file_(24 * kPeriod, "/tmp", "stress-status")
 	{
 		ExtentMap period = random_extents(rng, 0, kPeriod, 5, 4 * KiB, 32);
 		ExtentMap layout;
@@ -297,7 +298,7 @@ class LoopChangeFd : public Scenario {
 	static constexpr int64_t kSize = 16 * MiB, kStable = 8 * MiB;
 
 public:
-	explicit LoopChangeFd(Rng &rng) : a_("changefd-a", kSize), b_("changefd-b", kSize)
+	explicit LoopChangeFd(Rng &rng) : a_(kSize, "/tmp", "stress-changefd-a"), b_(kSize, "/tmp", "stress-changefd-b")
 	{
 		ExtentMap common = random_extents(rng, 0, kStable, 16, 4 * KiB, 64);
 		common = unite(common, {{kStable - 4 * KiB, kStable}});
@@ -316,7 +317,7 @@ public:
 	int mutate(int, Rng &rng) override
 	{
 		on_b_ = rng() % 4 ? !on_b_ : on_b_; // sometimes the same file again
-		Fd f = open_or_throw(on_b_ ? b_.path() : a_.path(), O_RDONLY);
+		UniqueFd f = open_or_throw(on_b_ ? b_.path() : a_.path(), O_RDONLY);
 		if (ioctl(loop_->fd(), LOOP_CHANGE_FD, f.get()))
 			fail_errno("LOOP_CHANGE_FD " + loop_->path());
 		return 1;
@@ -342,7 +343,7 @@ class LoopCycle : public Scenario {
 	static constexpr int64_t kP1 = 1 * MiB, kP1End = 9 * MiB;
 
 public:
-	explicit LoopCycle(Rng &rng) : file_("cycle", kSize)
+	explicit LoopCycle(Rng &rng) : file_(kSize, "/tmp", "stress-cycle")
 	{
 		write_partition_table(file_, "label: dos\n"
 					     "start=2048, size=16384, type=83\n"
@@ -354,7 +355,7 @@ public:
 		truth_ = file_.map(); // with the label sfdisk wrote
 		backing_ = open_or_throw(file_.path(), O_RDWR);
 
-		Fd ctl = open_or_throw("/dev/loop-control", O_RDWR);
+		UniqueFd ctl = open_or_throw("/dev/loop-control", O_RDWR);
 		number_ = ioctl(ctl.get(), LOOP_CTL_GET_FREE);
 		if (number_ < 0)
 			fail_errno("LOOP_CTL_GET_FREE");
@@ -428,7 +429,7 @@ public:
 private:
 	// The descriptor the device may still be bound to, or a new one as
 	// losetup opens, in turn.
-	int backing_fd(Fd &fresh, const LoopOptions &o)
+	int backing_fd(UniqueFd &fresh, const LoopOptions &o)
 	{
 		if (fresh_fd_ ^= true) {
 			fresh = open_or_throw(file_.path(),
@@ -449,13 +450,13 @@ private:
 				std::chrono::milliseconds(timeout_ms);
 		int r = 0;
 		while (std::chrono::steady_clock::now() < deadline) {
-			Fd d(open(path_.c_str(), O_RDWR | O_CLOEXEC));
+			UniqueFd d(open(path_.c_str(), O_RDWR | O_CLOEXEC));
 			if (d.get() < 0) {
 				r = -errno;
 				if (r != -ENXIO) // ENXIO: still running down
 					break;
 			} else {
-				Fd fresh;
+				UniqueFd fresh;
 				r = loop_configure(d.get(), backing_fd(fresh, o), o);
 				if (r == 0) {
 					dev_ = std::move(d);
@@ -477,7 +478,7 @@ private:
 
 	SparseFile file_;
 	ExtentMap truth_;
-	Fd backing_, bound_, dev_;
+	UniqueFd backing_, bound_, dev_;
 	int number_ = -1;
 	std::string path_;
 	LoopOptions opts_;
@@ -496,7 +497,7 @@ class Partitions : public Scenario {
 				 kP3 = 34823 * Sector, kP3End = kP3 + 15000 * Sector;
 
 public:
-	explicit Partitions(Rng &rng) : file_("part", kSize)
+	explicit Partitions(Rng &rng) : file_(kSize, "/tmp", "stress-part")
 	{
 		write_partition_table(file_, "label: gpt\n"
 					     "start=2048, size=16384\n"
@@ -563,7 +564,7 @@ struct Lower {
 	ExtentMap layout;
 	std::unique_ptr<Loop> loop;
 	Lower(Rng &rng, const std::string &tag, int64_t size, uint64_t seed)
-		: file(tag, size)
+		: file(size, "/tmp", "stress-" + tag)
 	{
 		layout = random_extents(rng, 0, size, 12, 4 * KiB, 96);
 		write_layout(file, layout, seed);
@@ -855,7 +856,7 @@ class Thin : public Scenario {
 	struct Volume {
 		int id;
 		std::unique_ptr<DmDevice> dm;
-		Fd direct;
+		UniqueFd direct;
 		std::vector<Region> stable, unstable;
 		ExtentMap provisioned, truth;
 		bool external;
@@ -870,8 +871,8 @@ class Thin : public Scenario {
 public:
 	Thin(Registry &reg, Rng &rng)
 		: reg_(reg), block_(rng() % 2 ? 64 * KiB : 192 * KiB),
-		  meta_file_("thin-meta", 32 * MiB), data_file_("thin-data", 256 * MiB),
-		  origin_file_("thin-origin", kOrigin)
+		  meta_file_(32 * MiB, "/tmp", "stress-thin-meta"), data_file_(256 * MiB, "/tmp", "stress-thin-data"),
+		  origin_file_(kOrigin, "/tmp", "stress-thin-origin")
 	{
 		meta_ = std::make_unique<Loop>(meta_file_.path(), LoopOptions{});
 		data_ = std::make_unique<Loop>(data_file_.path(), LoopOptions{});
@@ -1079,34 +1080,7 @@ private:
 			throw;
 		}
 		pool_->message("release_metadata_snap");
-		tinyxml2::XMLDocument doc;
-		if (doc.Parse(xml.c_str(), xml.size()) != tinyxml2::XML_SUCCESS)
-			throw std::runtime_error("thin_dump XML: " + std::string(doc.ErrorStr()));
-		auto *sb = doc.FirstChildElement("superblock");
-		if (!sb)
-			throw std::runtime_error("thin_dump: no superblock");
-		int64_t bs = sb->Int64Attribute("data_block_size") * Sector;
-		setup_check(bs == block_, "thin_dump block size " + std::to_string(bs));
-		std::map<int, ExtentMap> out;
-		for (auto *dev = sb->FirstChildElement("device"); dev;
-		     dev = dev->NextSiblingElement("device")) {
-			ExtentMap &m = out[dev->IntAttribute("dev_id", -1)];
-			for (auto *e = dev->FirstChildElement(); e; e = e->NextSiblingElement()) {
-				std::string kind = e->Name();
-				if (kind == "single_mapping") {
-					int64_t b = e->Int64Attribute("origin_block", -1);
-					m.push_back({b * bs, (b + 1) * bs});
-				} else if (kind == "range_mapping") {
-					int64_t b = e->Int64Attribute("origin_begin", -1);
-					int64_t n = e->Int64Attribute("length", -1);
-					m.push_back({b * bs, (b + n) * bs});
-				} else {
-					throw std::runtime_error("thin_dump: " + kind);
-				}
-			}
-			m = seekmap::normalize(m);
-		}
-		return out;
+		return common::thin_dump_maps(xml, block_);
 	}
 
 	Registry &reg_;
@@ -1328,7 +1302,7 @@ void ram_quiet_check(Walker &w, const std::string &label, const std::string &nod
 		     const RamModel &m)
 {
 	w.walk_exact(label, node, m.map());
-	Fd fd = open_or_throw(node, O_RDONLY | O_DIRECT);
+	UniqueFd fd = open_or_throw(node, O_RDONLY | O_DIRECT);
 	ram_verify(fd.get(), m, 0, m.size(), label + " (quiet)");
 }
 
@@ -1349,7 +1323,7 @@ public:
 						 " missing: the guest kernel needs "
 						 "CONFIG_BLK_DEV_RAM=y (2 disks)");
 		fd_ = open_or_throw(kNode, O_RDWR | O_DIRECT);
-		const int64_t size = size_of(fd_.get());
+		const int64_t size = size_or_errno(fd_.get());
 		setup_check(size >= 32 * MiB, std::string(kNode) + " is too small");
 		// Empty first (a run before may have left pages).
 		uint64_t all[2] = {0, uint64_t(size)};
@@ -1401,7 +1375,7 @@ public:
 	}
 
 private:
-	Fd fd_;
+	UniqueFd fd_;
 	std::unique_ptr<RamModel> model_;
 	std::vector<Region> stable_;
 	Region changing_;
@@ -1442,7 +1416,7 @@ public:
 		// One page per backing write: a writeback takes seconds.
 		set_attr(zram_->attr("writeback_batch_size"), "1");
 		fd_ = open_or_throw(zram_->path(), O_RDWR | O_DIRECT);
-		setup_check(size_of(fd_.get()) == kSize, zram_->path() + ": size");
+		setup_check(size_or_errno(fd_.get()) == kSize, zram_->path() + ": size");
 		model_ = std::make_unique<RamModel>(kSize, kPage, true);
 		stable_ = {{0, 12 * MiB}, {20 * MiB, kSize}};
 		changing_ = {12 * MiB, 20 * MiB};
@@ -1524,7 +1498,7 @@ private:
 
 	std::unique_ptr<NullBlk> slow_;
 	std::unique_ptr<Zram> zram_;
-	Fd fd_;
+	UniqueFd fd_;
 	std::mutex mu_; // the model's changing region
 	std::unique_ptr<RamModel> model_;
 	std::vector<Region> stable_;
@@ -1554,8 +1528,8 @@ public:
 		stable_ = {{0, 24 * MiB}, {40 * MiB, kSize}};
 		changing_ = {24 * MiB, 40 * MiB};
 		{
-			Fd fd = open_or_throw(nb_->path(), O_RDWR | O_DIRECT);
-			setup_check(size_of(fd.get()) == kSize, nb_->path() + ": size");
+			UniqueFd fd = open_or_throw(nb_->path(), O_RDWR | O_DIRECT);
+			setup_check(size_or_errno(fd.get()) == kSize, nb_->path() + ": size");
 			ram_layout(rng, fd.get(), *model_, stable_, 20, 48 * 1024 / (bs_ / 4),
 				   {RamModel::kPattern, RamModel::kZeros, RamModel::kSame});
 		}
@@ -1583,7 +1557,7 @@ public:
 		}
 		std::lock_guard<std::mutex> l(mu_);
 		// A descriptor of the disk powered now (the old one's is dead).
-		Fd fd = open_or_throw(nb_->path(), O_RDWR | O_DIRECT);
+		UniqueFd fd = open_or_throw(nb_->path(), O_RDWR | O_DIRECT);
 		int ops = 0;
 		for (int i = urand(rng, 1, 8); i > 0; i--, ops++) {
 			Extent e = range_in(rng, changing_, bs_, 256 * KiB);
@@ -1633,7 +1607,7 @@ public:
 	explicit DmSnapshot(Rng &rng)
 		: persistent_(rng() % 3 != 0),
 		  chunk_(std::vector<int64_t>{4 * KiB, 8 * KiB, 64 * KiB}[rng() % 3]),
-		  origin_file_("snap-origin", kSize),
+		  origin_file_(kSize, "/tmp", "stress-snap-origin"),
 		  snap_name_(dm_unique_name("snap"))
 	{
 		ExtentMap layout = random_extents(rng, 0, kSize, 40, 4 * KiB, 64);
@@ -1741,7 +1715,7 @@ private:
 	void new_cow()
 	{
 		cow_loop_.reset();
-		cow_file_ = std::make_unique<SparseFile>("snap-cow", kSize + 8 * MiB);
+		cow_file_ = std::make_unique<SparseFile>(kSize + 8 * MiB, "/tmp", "stress-snap-cow");
 		cow_loop_ = std::make_unique<Loop>(cow_file_->path(), LoopOptions{});
 	}
 	void create_snapshot()
@@ -1824,7 +1798,7 @@ private:
 	std::unique_ptr<Loop> cow_loop_;
 	std::unique_ptr<DmDevice> origin_;
 	std::string snap_name_, snap_path_;
-	Fd origin_fd_, snap_fd_;
+	UniqueFd origin_fd_, snap_fd_;
 	std::mutex mu_; // writes wait while a cycle runs
 	ExtentMap snap_origin_; // the origin's map when the snapshot was taken
 	ExtentMap exceptions_;  // chunks written since, through either device
@@ -1965,7 +1939,7 @@ private:
 	{
 		for (int i = 0; i < 1500; i++) {
 			int fd = open(path_.c_str(), O_RDWR | O_DIRECT | O_CLOEXEC);
-			if (fd >= 0 && size_of(fd) == kSize) {
+			if (fd >= 0 && size_or_errno(fd) == kSize) {
 				fd_.reset(fd);
 				return;
 			}
@@ -2024,7 +1998,7 @@ private:
 
 	bool loaded_ = false;
 	std::string path_, hctl_, host_;
-	Fd fd_;
+	UniqueFd fd_;
 	std::mutex mu_; // one change at a time: the writer needs the disk
 	std::unique_ptr<RamModel> model_;
 	std::vector<Region> stable_;

@@ -232,7 +232,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
-	const auto loops_before = bound_loops();
+	const auto loops_before = bound_loop_devices();
 	const auto dms_before = dm_devices();
 	Registry reg;
 	std::vector<std::unique_ptr<Scenario>> scenarios;
@@ -420,7 +420,7 @@ int main(int argc, char **argv)
 	// Tear down in reverse order of creation.
 	while (!scenarios.empty())
 		scenarios.pop_back();
-	for (const std::string &l : bound_loops())
+	for (const std::string &l : bound_loop_devices())
 		if (!loops_before.count(l))
 			run_error("left " + l + " bound");
 	for (const std::string &d : dm_devices())

@@ -13,8 +13,9 @@
 #include <sys/types.h>
 #include <vector>
 
+#include "common/sys.h"
 #include "common/units.h"
-#include "../utils/seek_map.h"
+#include "utils/seek_map.h"
 
 namespace stress {
 
@@ -23,94 +24,28 @@ using seekmap::ExtentMap;
 
 using namespace units;
 
-// Throws std::system_error naming @what and errno.
-[[noreturn]] void fail_errno(const std::string &what);
+using common::fail_errno;
+using common::fill_pattern;
+using common::loop_bound;
+using common::loop_configure;
+using common::LoopOptions;
+using common::open_or_throw;
+using common::run_output;
+using common::size_or_errno;
+using common::SparseFile;
+using common::UniqueFd;
+using common::wait_for_node;
 
-class Fd {
+// A loop device the run binds (common::LoopDevice) whose destructor also
+// waits, up to 20 s, until the kernel has unbound it: a walker may hold
+// it open a moment after the scenario let it go.
+class Loop : public common::LoopDevice {
 public:
-	Fd() = default;
-	explicit Fd(int fd) : fd_(fd) {}
-	Fd(Fd &&o) noexcept : fd_(o.release()) {}
-	Fd &operator=(Fd &&o) noexcept;
-	Fd(const Fd &) = delete;
-	Fd &operator=(const Fd &) = delete;
-	~Fd() { reset(); }
-
-	int get() const { return fd_; }
-	int release();
-	void reset(int fd = -1);
-
-private:
-	int fd_ = -1;
-};
-
-// open() with O_CLOEXEC (the run spawns helpers: no descriptor may keep a
-// device open in a child), or throw.
-Fd open_or_throw(const std::string &path, int flags);
-
-// Size of an open block device or file, or -errno.
-int64_t size_of(int fd);
-
-// The non-zero pattern the run writes: byte i of a write seeded @seed.
-void fill_pattern(unsigned char *buf, size_t len, uint64_t seed);
-
-// A sparse file on the guest's tmpfs /tmp, removed on destruction. Writes
-// are page-aligned, so the file's own SEEK map (tmpfs pages) is exactly
-// what was written: the ground truth of the loop devices over it.
-class SparseFile {
-public:
-	SparseFile(const std::string &tag, int64_t size);
-	~SparseFile();
-	SparseFile(const SparseFile &) = delete;
-	SparseFile &operator=(const SparseFile &) = delete;
-
-	void write(int64_t off, int64_t len, uint64_t seed);
-	void punch(int64_t off, int64_t len);
-	void truncate(int64_t size);
-	int64_t size() const;
-	// The file's own map, walked with SEEK_DATA/SEEK_HOLE.
-	ExtentMap map() const;
-	const std::string &path() const { return path_; }
-	int fd() const { return fd_.get(); }
-
-private:
-	std::string path_;
-	Fd fd_;
-};
-
-struct LoopOptions {
-	int64_t offset = 0;
-	int64_t sizelimit = 0;
-	bool partscan = false;
-	bool read_only = false;
-};
-
-// A loop device bound with LOOP_CONFIGURE (LO_FLAGS_AUTOCLEAR); the
-// destructor clears it and waits until it is unbound.
-class Loop {
-public:
-	Loop(const std::string &backing, const LoopOptions &opts);
+	using common::LoopDevice::LoopDevice;
 	~Loop();
 	Loop(const Loop &) = delete;
 	Loop &operator=(const Loop &) = delete;
-
-	int number() const { return number_; }
-	const std::string &path() const { return path_; }
-	int fd() const { return fd_.get(); }
-
-private:
-	int number_ = -1;
-	std::string path_;
-	Fd fd_;
 };
-
-// Is /dev/loop@n bound (from sysfs)?
-bool loop_bound(int n);
-// Wait up to @ms for the node @path to appear; false if it did not.
-bool wait_for_node(const std::string &path, int ms);
-// Fill a struct loop_config / loop_info64 and LOOP_CONFIGURE @dev_fd with
-// @backing_fd; returns 0 or -errno.
-int loop_configure(int dev_fd, int backing_fd, const LoopOptions &opts);
 
 // One line of a device-mapper table; start and length in bytes.
 struct DmTarget {
@@ -159,9 +94,6 @@ private:
 // A name unique to this process for a dm device: "stress-PID-@tag".
 std::string dm_unique_name(const std::string &tag);
 
-// Run a command line with /bin/sh; return its standard output, or throw
-// with its standard error.
-std::string run_output(const std::string &cmd);
 
 // Write @value to a sysfs or configfs attribute; 0 or -errno.
 int write_attr(const std::string &path, const std::string &value);
@@ -210,8 +142,7 @@ private:
 	std::string path_;
 };
 
-// Names of bound loop devices and of dm devices, from sysfs.
-std::set<std::string> bound_loops();
-std::set<std::string> dm_devices();
+using common::bound_loop_devices;
+using common::dm_devices;
 
 } // namespace stress

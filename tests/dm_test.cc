@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "common/units.h"
-#include "expected.h"
+#include "common/expected.h"
 #include "fixtures.h"
 #include "liveness.h"
 
@@ -49,11 +49,11 @@ private:
 
 // One target of a table, and what it must report.
 struct Target {
-	using Kind = DmTarget::Kind;
-	static constexpr Kind Linear = DmTarget::Linear, Zero = DmTarget::Zero,
-			      Error = DmTarget::Error,
-			      Striped = DmTarget::Striped,
-			      Crypt = DmTarget::Crypt;
+	using Kind = TargetMap::Kind;
+	static constexpr Kind Linear = TargetMap::Linear, Zero = TargetMap::Zero,
+			      Error = TargetMap::Error,
+			      Striped = TargetMap::Striped,
+			      Crypt = TargetMap::Crypt;
 	Kind kind;
 	int64_t len;			// bytes
 	std::vector<const Disk *> devs = {}; // 1 for linear/crypt, n for striped
@@ -100,9 +100,9 @@ std::string table_text(const std::vector<Target> &targets)
 // The map the table must report, from the devices' own maps.
 ExtentMap expected_map(const std::vector<Target> &targets)
 {
-	std::vector<DmTarget> model;
+	std::vector<TargetMap> model;
 	for (const Target &x : targets) {
-		DmTarget t{x.kind, x.len, {}, x.start, x.chunk};
+		TargetMap t{x.kind, x.len, {}, x.start, x.chunk};
 		for (const Disk *d : x.devs)
 			t.maps.push_back(d->map());
 		model.push_back(std::move(t));

@@ -9,98 +9,18 @@
 
 #include <gtest/gtest.h>
 
-#include "../utils/seek_map.h"
+#include "common/expected.h"
+#include "common/sys.h"
+#include "utils/seek_map.h"
 
 namespace seektest {
 
 using seekmap::Extent;
 using seekmap::ExtentMap;
 
-// Throws std::system_error naming @what and errno.
-[[noreturn]] void fail_errno(const std::string &what);
-
-class UniqueFd {
-public:
-	UniqueFd() = default;
-	explicit UniqueFd(int fd) : fd_(fd) {}
-	UniqueFd(UniqueFd &&o) noexcept : fd_(o.release()) {}
-	UniqueFd &operator=(UniqueFd &&o) noexcept;
-	UniqueFd(const UniqueFd &) = delete;
-	UniqueFd &operator=(const UniqueFd &) = delete;
-	~UniqueFd();
-
-	int get() const { return fd_; }
-	int release();
-	void reset(int fd = -1);
-
-private:
-	int fd_ = -1;
-};
-
-// Open @path or throw.
-UniqueFd open_or_throw(const std::string &path, int flags);
-
-// Size in bytes of an open block device or file.
-int64_t size_of(int fd);
-
-// A sparse file, by default on the guest's tmpfs /tmp, removed on
-// destruction. Its own SEEK_DATA/SEEK_HOLE map is the ground truth the
-// device maps are compared with.
-class SparseFile {
-public:
-	explicit SparseFile(int64_t size, const std::string &dir = "/tmp");
-	~SparseFile();
-	SparseFile(const SparseFile &) = delete;
-	SparseFile &operator=(const SparseFile &) = delete;
-
-	// Write a non-zero pattern derived from @seed over [off, off + len).
-	void write(int64_t off, int64_t len, uint32_t seed = 1);
-	void truncate(int64_t size);
-
-	const std::string &path() const { return path_; }
-	int fd() const { return fd_.get(); }
-	int64_t size() const { return size_of(fd_.get()); }
-	// The file's own map, read with SEEK_DATA/SEEK_HOLE on the file.
-	ExtentMap map() const;
-
-private:
-	std::string path_;
-	UniqueFd fd_;
-};
-
-struct LoopOptions {
-	int64_t offset = 0;
-	int64_t sizelimit = 0;
-	bool partscan = false;
-	bool read_only = false;
-};
-
-// A loop device bound to a file with LOOP_CONFIGURE, cleared on
-// destruction. LO_FLAGS_AUTOCLEAR also clears it if the process dies.
-class LoopDevice {
-public:
-	LoopDevice(const std::string &backing, const LoopOptions &opts = {});
-	// Bind the open file @backing_fd itself (it shares its position
-	// with every dup of it).
-	explicit LoopDevice(int backing_fd, const LoopOptions &opts = {});
-	~LoopDevice();
-	LoopDevice(const LoopDevice &) = delete;
-	LoopDevice &operator=(const LoopDevice &) = delete;
-
-	const std::string &path() const { return path_; }
-	int number() const { return number_; }
-	int fd() const { return fd_.get(); }
-	int64_t size() const { return size_of(fd_.get()); }
-	// Path of partition @n, after waiting for its node to appear.
-	std::string partition(int n) const;
-
-private:
-	void bind(int backing_fd, const LoopOptions &opts);
-
-	int number_ = -1;
-	std::string path_;
-	UniqueFd fd_;
-};
+// The shared library's pieces (common/sys.h: fd, sparse files, loop
+// devices, commands; common/expected.h: the expected maps).
+using namespace common;
 
 // A device-mapper device created from a table with dmsetup, removed on
 // destruction (after its users closed it).
@@ -127,18 +47,7 @@ private:
 	bool removed_ = false;
 };
 
-// Run a shell command; throw with its output if it fails.
-void run_or_throw(const std::string &cmd, const std::string &input = "");
 
-// Run a shell command and return its standard output; throw with its
-// standard error if it fails.
-std::string run_output(const std::string &cmd);
-
-// Names of dm devices, from sysfs.
-std::set<std::string> dm_devices();
-
-// Bound loop devices, by name, from sysfs.
-std::set<std::string> bound_loop_devices();
 
 // Write a partition table into @file with sfdisk, from an sfdisk script.
 void write_partition_table(const SparseFile &file, const std::string &script);

@@ -24,7 +24,7 @@
 #include <tuple>
 #include <unistd.h>
 
-#include "expected.h"
+#include "common/expected.h"
 #include "fixtures.h"
 #include "liveness.h"
 #include "ram_fixtures.h"

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "common/units.h"
-#include "expected.h"
+#include "common/expected.h"
 #include "fixtures.h"
 #include "liveness.h"
 

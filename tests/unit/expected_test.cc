@@ -8,12 +8,13 @@
 #include <gtest/gtest.h>
 
 #include "common/units.h"
-#include "../expected.h"
+#include "common/expected.h"
 
 namespace seektest {
 namespace {
 
 using namespace units;
+using namespace common;
 
 TEST(Blocks, RunsOfWholeBlocksNormalized)
 {
@@ -29,8 +30,8 @@ TEST(DmExpectedMap, LinearIsItsDevicesWindowAtItsOffset)
 	const ExtentMap dev = {{0, 4 * KiB}, {6 * KiB, 10 * KiB},
 			       {20 * KiB, 30 * KiB}};
 	// Device bytes [4K, 24K) at table offset 8K, after 8K of zero.
-	EXPECT_EQ(dm_expected_map({{DmTarget::Zero, 8 * KiB},
-				   {DmTarget::Linear, 20 * KiB, {dev},
+	EXPECT_EQ(dm_expected_map({{TargetMap::Zero, 8 * KiB},
+				   {TargetMap::Linear, 20 * KiB, {dev},
 				    4 * KiB}}),
 		  (ExtentMap{{10 * KiB, 14 * KiB}, {24 * KiB, 28 * KiB}}));
 }
@@ -38,12 +39,12 @@ TEST(DmExpectedMap, LinearIsItsDevicesWindowAtItsOffset)
 TEST(DmExpectedMap, ZeroIsHoleErrorAndCryptAreAllDataAndRunsMerge)
 {
 	const ExtentMap dev = {{0, 1 * MiB}};
-	EXPECT_EQ(dm_expected_map({{DmTarget::Zero, 1 * MiB}}), ExtentMap{});
-	EXPECT_EQ(dm_expected_map({{DmTarget::Zero, 1 * MiB},
-				   {DmTarget::Error, 1 * MiB},
-				   {DmTarget::Crypt, 1 * MiB, {{}}, 0},
-				   {DmTarget::Zero, 1 * MiB},
-				   {DmTarget::Linear, 1 * MiB, {dev}, 0}}),
+	EXPECT_EQ(dm_expected_map({{TargetMap::Zero, 1 * MiB}}), ExtentMap{});
+	EXPECT_EQ(dm_expected_map({{TargetMap::Zero, 1 * MiB},
+				   {TargetMap::Error, 1 * MiB},
+				   {TargetMap::Crypt, 1 * MiB, {{}}, 0},
+				   {TargetMap::Zero, 1 * MiB},
+				   {TargetMap::Linear, 1 * MiB, {dev}, 0}}),
 		  (ExtentMap{{1 * MiB, 3 * MiB}, {4 * MiB, 5 * MiB}}));
 }
 
@@ -53,21 +54,21 @@ TEST(DmExpectedMap, StripesInterleaveChunkByChunk)
 	// Table chunk k is chunk k / 2 of stripe k % 2.
 	const ExtentMap s0 = {{0, c}};		// its chunk 0: table chunk 0
 	const ExtentMap s1 = {{c, 2 * c}};	// its chunk 1: table chunk 3
-	EXPECT_EQ(dm_expected_map({{DmTarget::Striped, 8 * c, {s0, s1}, 0, c}}),
+	EXPECT_EQ(dm_expected_map({{TargetMap::Striped, 8 * c, {s0, s1}, 0, c}}),
 		  (ExtentMap{{0, c}, {3 * c, 4 * c}}));
 	// Three stripes; a run across a chunk boundary of stripe 0 lands in
 	// table chunks 0 and 3, a partial chunk of stripe 2 in chunk 5.
 	const ExtentMap t0 = {{c / 2, c + c / 2}};
 	const ExtentMap t2 = {{c + 512, c + 1024}};
-	EXPECT_EQ(dm_expected_map({{DmTarget::Zero, 2 * c},
-				   {DmTarget::Striped, 6 * c, {t0, {}, t2}, 0,
+	EXPECT_EQ(dm_expected_map({{TargetMap::Zero, 2 * c},
+				   {TargetMap::Striped, 6 * c, {t0, {}, t2}, 0,
 				    c}}),
 		  (ExtentMap{{2 * c + c / 2, 3 * c},
 			     {5 * c, 5 * c + c / 2},
 			     {7 * c + 512, 7 * c + 1024}}));
 	// Stripes full of data: the whole target, one extent.
 	const ExtentMap full = {{0, 4 * c}};
-	EXPECT_EQ(dm_expected_map({{DmTarget::Striped, 8 * c, {full, full}, 0,
+	EXPECT_EQ(dm_expected_map({{TargetMap::Striped, 8 * c, {full, full}, 0,
 				    c}}),
 		  (ExtentMap{{0, 8 * c}}));
 }

@@ -9,7 +9,7 @@
 
 #include <cstdint>
 
-#include "../expected.h"
+#include "common/expected.h"
 
 namespace unittest {
 

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
-#include "expected.h"
+#include "common/expected.h"
 
 #include <algorithm>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <tinyxml2.h>
 
-namespace seektest {
+namespace common {
 
 ExtentMap blocks(int64_t bs,
 		 std::initializer_list<std::pair<int64_t, int64_t>> runs)
@@ -17,7 +18,7 @@ ExtentMap blocks(int64_t bs,
 	return seekmap::normalize(m);
 }
 
-ExtentMap dm_expected_map(const std::vector<DmTarget> &targets)
+ExtentMap dm_expected_map(const std::vector<TargetMap> &targets)
 {
 	ExtentMap out;
 	int64_t begin = 0;
@@ -25,19 +26,19 @@ ExtentMap dm_expected_map(const std::vector<DmTarget> &targets)
 		for (const Extent &e : m)
 			out.push_back({at + e.start, at + e.end});
 	};
-	for (const DmTarget &x : targets) {
+	for (const TargetMap &x : targets) {
 		switch (x.kind) {
-		case DmTarget::Linear:
+		case TargetMap::Linear:
 			add(seekmap::window(x.maps.at(0), x.start,
 					    x.start + x.len), begin);
 			break;
-		case DmTarget::Zero:
+		case TargetMap::Zero:
 			break;
-		case DmTarget::Error:
-		case DmTarget::Crypt:
+		case TargetMap::Error:
+		case TargetMap::Crypt:
 			out.push_back({begin, begin + x.len});
 			break;
-		case DmTarget::Striped: {
+		case TargetMap::Striped: {
 			const int64_t n = x.maps.size();
 			if (n == 0 || x.chunk <= 0)
 				throw std::invalid_argument("striped target "
@@ -58,7 +59,8 @@ ExtentMap dm_expected_map(const std::vector<DmTarget> &targets)
 	return seekmap::normalize(out);
 }
 
-ExtentMap thin_dump_map(const std::string &xml, int id, int64_t block)
+std::map<int, ExtentMap> thin_dump_maps(const std::string &xml,
+					 int64_t block)
 {
 	tinyxml2::XMLDocument doc;
 	if (doc.Parse(xml.c_str(), xml.size()) != tinyxml2::XML_SUCCESS)
@@ -71,13 +73,10 @@ ExtentMap thin_dump_map(const std::string &xml, int id, int64_t block)
 	if (bs != block)
 		throw std::runtime_error("thin_dump: block size " +
 					 std::to_string(bs));
-	ExtentMap map;
-	bool found = false;
+	std::map<int, ExtentMap> maps;
 	for (auto *dev = sb->FirstChildElement("device"); dev;
 	     dev = dev->NextSiblingElement("device")) {
-		if (dev->IntAttribute("dev_id", -1) != id)
-			continue;
-		found = true;
+		ExtentMap &map = maps[dev->IntAttribute("dev_id", -1)];
 		for (auto *m = dev->FirstChildElement(); m;
 		     m = m->NextSiblingElement()) {
 			std::string kind = m->Name();
@@ -96,11 +95,19 @@ ExtentMap thin_dump_map(const std::string &xml, int id, int64_t block)
 							 " without its block");
 			map.push_back({b * bs, (b + n) * bs});
 		}
+		map = seekmap::normalize(map);
 	}
-	if (!found)
+	return maps;
+}
+
+ExtentMap thin_dump_map(const std::string &xml, int id, int64_t block)
+{
+	std::map<int, ExtentMap> maps = thin_dump_maps(xml, block);
+	auto it = maps.find(id);
+	if (it == maps.end())
 		throw std::runtime_error("thin_dump: no device " +
 					 std::to_string(id));
-	return seekmap::normalize(map);
+	return it->second;
 }
 
 ExtentMap external_origin_map(const ExtentMap &origin, int64_t origin_size,
@@ -226,4 +233,4 @@ ExtentMap snapshot_expected_map(const ExtentMap &origin,
 	return window(normalize(map), 0, size);
 }
 
-} // namespace seektest
+} // namespace common

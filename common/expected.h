@@ -8,13 +8,14 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "../utils/seek_map.h"
+#include "utils/seek_map.h"
 
-namespace seektest {
+namespace common {
 
 using seekmap::Extent;
 using seekmap::ExtentMap;
@@ -24,9 +25,10 @@ using seekmap::ExtentMap;
 ExtentMap blocks(int64_t bs,
 		 std::initializer_list<std::pair<int64_t, int64_t>> runs);
 
-// One target of a device-mapper table, as the expected map sees it: its
+// One target of a device-mapper table as the expected map sees it (the
+// stress tool's stress::DmTarget is a table line to load): its
 // kind, its length and the maps of the devices it maps.
-struct DmTarget {
+struct TargetMap {
 	enum Kind { Linear, Zero, Error, Striped, Crypt } kind;
 	int64_t len;			// bytes
 	std::vector<ExtentMap> maps = {}; // 1 for linear/crypt, n for striped
@@ -38,13 +40,18 @@ struct DmTarget {
 // linear is its device's map through its window, striped its devices'
 // maps interleaved chunk by chunk (chunk c is chunk c / n of stripe c % n),
 // zero all hole, and every other target (error, crypt) all data.
-ExtentMap dm_expected_map(const std::vector<DmTarget> &targets);
+ExtentMap dm_expected_map(const std::vector<TargetMap> &targets);
 
 // The provisioned map of thin device @id in thin_dump's XML @xml of a pool
 // with blocks of @block bytes: single_mapping and range_mapping elements,
 // in bytes. Throws std::runtime_error on malformed XML, another block size,
 // an unknown element or a missing device.
 ExtentMap thin_dump_map(const std::string &xml, int id, int64_t block);
+
+// thin_dump_map() of every device in @xml, by device id (a device without
+// mappings maps to an empty map).
+std::map<int, ExtentMap> thin_dump_maps(const std::string &xml,
+					 int64_t block);
 
 // The map of a thin device of @thin_size bytes with an external origin of
 // @origin_size bytes whose map is @origin: provisioned blocks are data,
@@ -98,4 +105,4 @@ ExtentMap snapshot_cow_exceptions(const std::string &cow,
 ExtentMap snapshot_expected_map(const ExtentMap &origin,
 				const ExtentMap &exceptions, int64_t size);
 
-} // namespace seektest
+} // namespace common
