@@ -177,21 +177,6 @@ ExtentMap subtract(const ExtentMap &a, const ExtentMap &b)
 	return seekmap::normalize(out);
 }
 
-ExtentMap stripe_map(int64_t length, int64_t chunk,
-		     const std::vector<ExtentMap> &stripes)
-{
-	ExtentMap out;
-	const int64_t n = static_cast<int64_t>(stripes.size());
-	for (int64_t k = 0; k * chunk < length; k++) {
-		int64_t row = k / n;
-		ExtentMap w = seekmap::window(stripes[k % n], row * chunk,
-					      (row + 1) * chunk);
-		for (const Extent &e : w)
-			out.push_back({k * chunk + e.start, k * chunk + e.end});
-	}
-	return seekmap::normalize(out);
-}
-
 static std::string errno_name(int64_t r)
 {
 	return "errno " + std::to_string(-r) + " (" +

@@ -132,10 +132,6 @@ private:
 	unsigned char *buf_ = nullptr;
 };
 
-// The map of a stripe target of @length bytes over @stripes with chunk
-// @chunk bytes, given the maps of the stripes' ranges (each starting at 0).
-ExtentMap stripe_map(int64_t length, int64_t chunk,
-		     const std::vector<ExtentMap> &stripes);
 
 // @map restricted to @regions (offsets unchanged).
 ExtentMap restrict(const ExtentMap &map, const std::vector<Region> &regions);

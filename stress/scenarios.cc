@@ -607,7 +607,9 @@ struct Table {
 			maps.push_back(l->map(off, width));
 		}
 		lines.push_back({at, len, "striped", p});
-		map = unite(map, shift(stripe_map(len, chunk, maps), at));
+		common::TargetMap t{common::TargetMap::Striped, len, maps};
+		t.chunk = chunk;
+		map = unite(map, shift(common::dm_expected_map({t}), at));
 	}
 	// A linear range split into two targets at a random sector.
 	void linear_maybe_split(Rng &rng, int64_t at, int64_t len, const Lower &l,
