@@ -442,31 +442,42 @@ TEST_F(Sd, RejectedGetLbaStatusIsAllDataAndNotAskedAgain)
 	EXPECT_EQ(seekmap::seek(fd.get(), 0, SEEK_DATA), 0);
 }
 
+// A CHECK CONDITION for GET LBA STATUS: sense key, ASC and ASCQ.
+struct SenseCase {
+	const char *name;
+	int key, asc, ascq;
+};
+
+void PrintTo(const SenseCase &c, std::ostream *os) { *os << c.name; }
+
+class SdOtherError : public Sd,
+		     public ::testing::WithParamInterface<SenseCase> {};
+
 // An error that says nothing of the data (not ready, an LBA out of range,
 // an invalid field with a qualifier) is data for that query only: the disk
 // answers again once the command succeeds.
-TEST_F(Sd, OtherErrorsAreDataAndNotRemembered)
+TEST_P(SdOtherError, IsDataAndNotRemembered)
 {
+	const SenseCase e = GetParam();
 	ScsiDebug sd(lbp_params(512));
 	UniqueFd fd = open_or_throw(sd.path(), O_RDONLY);
 	const int64_t size = size_of(fd.get());
 	write_one_extent(sd, size);
-	const ExtentMap want = kOneExtent;
-	struct {
-		int key, asc, ascq;
-	} errors[] = {{0x2, 0x04, 0x0a}, {0x5, 0x21, 0}, {0x5, 0x24, 0x01}};
-	for (auto e : errors) {
-		SCOPED_TRACE("sense " + std::to_string(e.key) + "/" +
-			     std::to_string(e.asc) + "/" + std::to_string(e.ascq));
-		sd.fail_get_lba_status(e.key, e.asc, e.ascq);
-		for (int64_t off : {int64_t(0), 4 * MiB, 8 * MiB}) {
-			EXPECT_EQ(seekmap::seek(fd.get(), off, SEEK_DATA), off);
-			EXPECT_EQ(seekmap::seek(fd.get(), off, SEEK_HOLE), size);
-		}
-		sd.fail_get_lba_status(0, 0);
-		EXPECT_TRUE(MapIs(fd.get(), size, want));
+	sd.fail_get_lba_status(e.key, e.asc, e.ascq);
+	for (int64_t off : {int64_t(0), 4 * MiB, 8 * MiB}) {
+		EXPECT_EQ(seekmap::seek(fd.get(), off, SEEK_DATA), off);
+		EXPECT_EQ(seekmap::seek(fd.get(), off, SEEK_HOLE), size);
 	}
+	sd.fail_get_lba_status(0, 0);
+	EXPECT_TRUE(MapIs(fd.get(), size, kOneExtent));
 }
+
+INSTANTIATE_TEST_SUITE_P(
+	Sense, SdOtherError,
+	::testing::Values(SenseCase{"NotReadyFormatInProgress", 0x2, 0x04, 0x0a},
+			  SenseCase{"LbaOutOfRange", 0x5, 0x21, 0},
+			  SenseCase{"InvalidFieldWithQualifier", 0x5, 0x24, 0x01}),
+	[](const auto &info) { return std::string(info.param.name); });
 
 // An offline device is data at once (its queue would fail the command),
 // and answers again when it runs.
@@ -618,57 +629,74 @@ TEST_F(SdErrors, BusyIsDataWithinSeconds)
 	}
 }
 
+// A GET LBA STATUS that fails in transport (a host byte) or with a
+// CHECK CONDITION (status 2 and sense).
+struct TransportCase {
+	const char *name;
+	int host, status, key, asc, ascq;
+};
+
+void PrintTo(const TransportCase &c, std::ostream *os) { *os << c.name; }
+
+class SdTransientError : public SdErrors,
+			 public ::testing::WithParamInterface<TransportCase> {};
+
 // Transport trouble (host bytes) and ABORTED COMMAND say nothing of the
 // data: the query is data, not EIO, one command per query (no retry), and
 // the disk answers again once the command succeeds.
-TEST_F(SdErrors, TransientErrorsAreDataNotEio)
+TEST_P(SdTransientError, IsDataNotEio)
 {
+	const TransportCase e = GetParam();
 	ScsiDebug sd(lbp_params(512));
 	UniqueFd fd = open_or_throw(sd.path(), O_RDONLY);
 	const int64_t size = size_of(fd.get());
 	write_one_extent(sd, size);
-	struct {
-		const char *what;
-		int host, status, key, asc, ascq;
-	} errors[] = {
-		{"DID_NO_CONNECT", 0x01, 0, 0, 0, 0},
-		{"DID_BUS_BUSY", 0x02, 0, 0, 0, 0},
-		{"DID_ERROR", 0x07, 0, 0, 0, 0},
-		{"DID_TRANSPORT_DISRUPTED", 0x0e, 0, 0, 0, 0},
-		{"DID_TRANSPORT_FAILFAST", 0x0f, 0, 0, 0, 0},
-		{"ABORTED COMMAND, data phase error", 0, 0x2, 0xb, 0x4b, 0},
-		{"ABORTED COMMAND, IU CRC error", 0, 0x2, 0xb, 0x47, 0x03},
-	};
-	for (auto e : errors) {
-		SCOPED_TRACE(e.what);
-		sd.fail_gls(e.host, e.status, e.key, e.asc, e.ascq);
-		for (int64_t off : {int64_t(0), 4 * MiB, 8 * MiB}) {
-			const int64_t before = sd.commands();
-			EXPECT_EQ(seekmap::seek(fd.get(), off, SEEK_DATA), off);
-			EXPECT_EQ(sd.commands() - before, 1) << "retried";
-			EXPECT_EQ(seekmap::seek(fd.get(), off, SEEK_HOLE), size);
-		}
-		sd.clear_gls();
-		EXPECT_TRUE(MapIs(fd.get(), size, kOneExtent));
+	sd.fail_gls(e.host, e.status, e.key, e.asc, e.ascq);
+	for (int64_t off : {int64_t(0), 4 * MiB, 8 * MiB}) {
+		const int64_t before = sd.commands();
+		EXPECT_EQ(seekmap::seek(fd.get(), off, SEEK_DATA), off);
+		EXPECT_EQ(sd.commands() - before, 1) << "retried";
+		EXPECT_EQ(seekmap::seek(fd.get(), off, SEEK_HOLE), size);
 	}
+	sd.clear_gls();
+	EXPECT_TRUE(MapIs(fd.get(), size, kOneExtent));
 }
 
+INSTANTIATE_TEST_SUITE_P(
+	Transport, SdTransientError,
+	::testing::Values(
+		TransportCase{"DidNoConnect", 0x01, 0, 0, 0, 0},
+		TransportCase{"DidBusBusy", 0x02, 0, 0, 0, 0},
+		TransportCase{"DidError", 0x07, 0, 0, 0, 0},
+		TransportCase{"DidTransportDisrupted", 0x0e, 0, 0, 0, 0},
+		TransportCase{"DidTransportFailfast", 0x0f, 0, 0, 0, 0},
+		TransportCase{"AbortedDataPhaseError", 0, 0x2, 0xb, 0x4b, 0},
+		TransportCase{"AbortedIuCrcError", 0, 0x2, 0xb, 0x47, 0x03}),
+	[](const auto &info) { return std::string(info.param.name); });
+
+class SdReadError : public SdErrors,
+		    public ::testing::WithParamInterface<SenseCase> {};
+
 // What a read of the same blocks would get too still fails the query.
-TEST_F(SdErrors, MediumAndHardwareErrorsStillFailWithEio)
+TEST_P(SdReadError, StillFailsWithEio)
 {
+	const SenseCase e = GetParam();
 	ScsiDebug sd(lbp_params(512));
 	UniqueFd fd = open_or_throw(sd.path(), O_RDONLY);
 	const int64_t size = size_of(fd.get());
 	write_one_extent(sd, size);
-	for (auto [key, asc] : {std::pair{0x3, 0x11}, std::pair{0x4, 0x44}}) {
-		SCOPED_TRACE("sense key " + std::to_string(key));
-		sd.fail_gls(0, 0x2, key, asc);
-		EXPECT_EQ(seekmap::seek(fd.get(), 0, SEEK_DATA), -EIO);
-		EXPECT_EQ(seekmap::seek(fd.get(), 0, SEEK_HOLE), -EIO);
-		sd.clear_gls();
-		EXPECT_TRUE(MapIs(fd.get(), size, kOneExtent));
-	}
+	sd.fail_gls(0, 0x2, e.key, e.asc);
+	EXPECT_EQ(seekmap::seek(fd.get(), 0, SEEK_DATA), -EIO);
+	EXPECT_EQ(seekmap::seek(fd.get(), 0, SEEK_HOLE), -EIO);
+	sd.clear_gls();
+	EXPECT_TRUE(MapIs(fd.get(), size, kOneExtent));
 }
+
+INSTANTIATE_TEST_SUITE_P(
+	Sense, SdReadError,
+	::testing::Values(SenseCase{"MediumErrorUnrecoveredRead", 0x3, 0x11, 0},
+			  SenseCase{"HardwareErrorInternalTarget", 0x4, 0x44, 0}),
+	[](const auto &info) { return std::string(info.param.name); });
 
 // A device flagged no_report_opcodes (here BLIST_NO_RSOC, 0x20000000,
 // through /proc/scsi/device_info for a product name no other device has)
