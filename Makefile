@@ -13,6 +13,8 @@
 #   make check-overlay  the overlaid kernel files are the series applied
 #   make bench          the benchmarks on the plain kernel (docs/figures.md)
 #   make stress         the stress tool for STRESS_S seconds (600)
+#   make mutants        each defect of tests/mutants against the cases that
+#                       must catch it (MUTANTS='NN ...': those only)
 #   make unit           the host unit tests (CTest)
 #   make tests          the user-space C++ (CMake): suite, tools, stress
 #   make kernel         the guest kernel (debug; PLAIN=1: without detectors)
@@ -252,6 +254,25 @@ stress: $(STRESS_BIN)
 	@KERNEL=$(BZIMAGE) VMDIR=$(BUILD)/vm-stress STRESS_S=$(STRESS_S) \
 		SCSI_DEBUG_KO=$(KOBJ)/drivers/scsi/scsi_debug.ko \
 		STRESS_ARGS='$(STRESS_ARGS)' harness/stress $(STRESS_BIN)
+
+# Mutation testing (tests/mutants/README.md): each tests/mutants/*.patch
+# (MUTANTS='NN-name ...' or 'NN ...': those only) applied to the kernel
+# tree, built, and its Catch cases run in a fresh guest, which must fail;
+# the tree is the series again after each, and the unmutated kernel is
+# built again at the end. Not part of make check: each mutant costs a
+# kernel build and a guest run. The mutants are of the series on 7.3.
+# KBUILD is the kernel target's build without its src step, whose overlay
+# would put the series back over the mutant.
+MUTANTS ?=
+.PHONY: mutants
+mutants: deps
+	@[ "$(KBASE)" = 7.3 ] && [ -z "$(filter 1,$(BASE))" ] || \
+		{ echo "mutants: the mutants are of the series on 7.3 (no KBASE, no BASE)" >&2; exit 2; }
+	@$(SERIES) check-overlay
+	$(MAKE) kernel tests
+	KTREE=$(KTREE) KBUILD='$(KMAKE) -s -j$(NPROC) bzImage modules' \
+		KERNEL=$(BZIMAGE) KERNEL_OBJ=$(KOBJ) TEST_BIN=$(TEST_BIN) \
+		VMDIR=$(BUILD)/vm-mutants MUTANTS='$(MUTANTS)' harness/mutants
 
 diff: src
 	@harness/kernel-src diff
