@@ -139,12 +139,15 @@ SEEKMAP  := $(BUILD)/utils/seekmap
 HOLECOPY := $(BUILD)/utils/holecopy
 STRESS_BIN := $(BUILD)/stress/stress
 
-$(CMAKE_DIR)/CMakeCache.txt: CMakeLists.txt
+# The stamp of a configure that succeeded (CMake writes its cache even when
+# configuring fails, so the cache cannot tell).
+$(CMAKE_DIR)/configured: CMakeLists.txt
 	cmake -S . -B $(CMAKE_DIR) -DSEEK_BIN_DIR=$(BUILD) \
 		$(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE)) >/dev/null
+	@touch $@
 
 # Always ask CMake: it knows what is out of date.
-cxx: $(CMAKE_DIR)/CMakeCache.txt
+cxx: $(CMAKE_DIR)/configured
 	cmake --build $(CMAKE_DIR) -j$(NPROC) -- --no-print-directory
 $(TEST_BIN) $(UNIT_BIN) $(SEEKMAP) $(HOLECOPY) $(STRESS_BIN): cxx ;
 
@@ -301,7 +304,8 @@ check-series: deps
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/base/obj $(CMAKE_DIR) $(BUILD)/tests \
-		$(BUILD)/utils $(BUILD)/stress $(BUILD)/vm
+		$(BUILD)/utils $(BUILD)/stress $(BUILD)/vm $(BUILD)/vm-lane* \
+		$(BUILD)/vm.lanes
 
 help:
 	@sed -n '/^#   make run/,/^#   ACCEL/s/^#   //p' Makefile

@@ -105,7 +105,7 @@ seekmap::Walk walk_within(int fd, int64_t size, const std::string &what)
 }
 
 // MapIs() with the walk bounded as walk_within()'s.
-::testing::AssertionResult MapIsWithin(int fd, int64_t size,
+[[nodiscard]] ::testing::AssertionResult MapIsWithin(int fd, int64_t size,
 				       const ExtentMap &want,
 				       const std::string &what)
 {

@@ -57,21 +57,21 @@ void write_partition_table(const SparseFile &file, const std::string &script);
 // hole it found reads back as zeros (soundness, checked on the device's
 // map even when it differs from @want). Use as EXPECT_TRUE(MapIs(...)):
 // a failure points at the test's line and says what differed.
-::testing::AssertionResult MapIs(int fd, int64_t size, const ExtentMap &want);
+[[nodiscard]] ::testing::AssertionResult MapIs(int fd, int64_t size, const ExtentMap &want);
 
 // MapIs() on a walk already made (one bounded in time, say).
-::testing::AssertionResult WalkIs(const seekmap::Walk &w, int fd,
+[[nodiscard]] ::testing::AssertionResult WalkIs(const seekmap::Walk &w, int fd,
 				  int64_t size, const ExtentMap &want);
 
 // SEEK_DATA and SEEK_HOLE at @off answer as @map says, with the position
 // following a success and unchanged after a failure.
-::testing::AssertionResult SeekAnswers(int fd, int64_t size,
+[[nodiscard]] ::testing::AssertionResult SeekAnswers(int fd, int64_t size,
 				       const ExtentMap &map, int64_t off);
 
 // Every byte of the holes of @map (read from @fd) is zero. Holes up to
 // 4 MiB are read whole; of a larger hole the first and last MiB and 32
 // spread 64 KiB samples are read, so that giant sparse layouts stay cheap.
-::testing::AssertionResult HolesReadZero(int fd, int64_t size,
+[[nodiscard]] ::testing::AssertionResult HolesReadZero(int fd, int64_t size,
 					 const ExtentMap &map);
 
 // Whether the runner says the kernel has the series: SEEK_TEST_KERNEL,

@@ -59,7 +59,7 @@ void random_layout(int fd, int64_t size, int64_t align, int64_t max_len,
 
 // MapIs(), then SeekAnswers() at the device's start, a third, its last
 // byte, and at and around every extent boundary of @want.
-::testing::AssertionResult MapAndSeeksAre(int fd, int64_t size,
+[[nodiscard]] ::testing::AssertionResult MapAndSeeksAre(int fd, int64_t size,
 					  const ExtentMap &want);
 
 // What a walker saw of a device of @size bytes going away under it:
