@@ -2,8 +2,11 @@
 // Partitions answer in their own coordinates and never report the data or
 // holes of their neighbours.
 #include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <linux/loop.h>
+#include <sys/ioctl.h>
 #include <string>
 
 #include "common/units.h"
@@ -101,6 +104,37 @@ TEST_P(Partitions, PartitionWithoutDataIsOneHoleDespiteNeighbours)
 	EXPECT_EQ(seekmap::seek(part.get(), p1.size - 1, SEEK_HOLE),
 		  p1.size - 1);
 	EXPECT_TRUE(MapIs(part.get(), p1.size, {}));
+}
+
+// A disk that shrank below one of its partitions: the partition keeps its
+// size (nothing rescanned the table), but its sectors past the disk's end
+// are no longer the disk's, so they are data (what block core answers past
+// a device's end), never the holes the disk's driver may still see there.
+// Here a loop device's sizelimit is lowered to 10 MiB, inside p2
+// ([6, 14) MiB); the backing file still has holes up to 16 MiB, which the
+// loop driver would report if it were asked past its end.
+TEST_P(Partitions, PartitionPastTheEndOfAShrunkDiskIsData)
+{
+	SparseFile f(disk_size);
+	write_partition_table(f, sfdisk_script(GetParam()));
+	f.write(p2.start, 64 * KiB);
+	LoopDevice loop(f.path(), {.partscan = true});
+	UniqueFd part = open_or_throw(loop.partition(2), O_RDONLY);
+	const int64_t shrunk = 10 * MiB, on_disk = shrunk - p2.start;
+
+	struct loop_info64 info = {};
+	ASSERT_EQ(ioctl(loop.fd(), LOOP_GET_STATUS64, &info), 0) << strerror(errno);
+	info.lo_sizelimit = shrunk;
+	ASSERT_EQ(ioctl(loop.fd(), LOOP_SET_STATUS64, &info), 0) << strerror(errno);
+	ASSERT_EQ(size_of(loop.fd()), shrunk);
+	ASSERT_EQ(size_of(part.get()), p2.size) << "the partition was resized";
+
+	const ExtentMap want = {{0, 64 * KiB}, {on_disk, p2.size}};
+	EXPECT_TRUE(MapIs(part.get(), p2.size, want));
+	for (int64_t off : {int64_t(64 * KiB), on_disk - 1, on_disk,
+			    on_disk + 1, p2.size - 1}) {
+		EXPECT_TRUE(SeekAnswers(part.get(), p2.size, want, off));
+	}
 }
 
 INSTANTIATE_TEST_SUITE_P(Label, Partitions,
