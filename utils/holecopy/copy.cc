@@ -104,26 +104,36 @@ void Copy::zero_range(int64_t a, int64_t b)
 	write_zeros(t, b);
 }
 
-// Make [a, b) of DST read zeros where it does not already, skipping the
-// ranges that DST itself reports as holes (a hole reads zeros).
-void Copy::zero_dst(int64_t a, int64_t b)
+bool Copy::each_dst_data(int64_t a, int64_t b,
+			 const std::function<bool(int64_t, int64_t)> &fn)
 {
 	while (dst_seek_ && a < b) {
 		seekmap::Extent e;
 		int r = seekmap::next_data(dst_.fd, dst_.size, a, &e,
 					   &dst_calls_);
 		if (r < 0) {
-			// Not supported, or an answer we cannot trust.
+			// Not supported, or an answer we cannot trust: from
+			// here on, all of DST is data.
 			dst_seek_ = false;
 			break;
 		}
 		if (r == 0 || e.start >= b)
-			return;
-		zero_range(e.start, std::min(e.end, b));
+			return true;
+		if (!fn(e.start, std::min(e.end, b)))
+			return false;
 		a = e.end;
 	}
-	if (a < b)
-		zero_range(a, b);
+	return a >= b || fn(a, b);
+}
+
+// Make [a, b) of DST read zeros where it does not already, skipping the
+// ranges that DST itself reports as holes (a hole reads zeros).
+void Copy::zero_dst(int64_t a, int64_t b)
+{
+	each_dst_data(a, b, [this](int64_t s, int64_t t) {
+		zero_range(s, t);
+		return true;
+	});
 }
 
 void Copy::hole(int64_t a, int64_t b)

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <csignal>
 #include <cstdint>
 #include <stdexcept>
@@ -199,9 +200,13 @@ private:
 	void copy_data(int64_t a, int64_t b);
 	void rw_copy(int64_t a, int64_t b);
 	void read_full(File &f, char *buf, int64_t n, int64_t off);
-	bool compare(int64_t a, int64_t b, char *other);
+	bool check_dst(int64_t a, int64_t b, char *src);
 	bool dst_zero(int64_t a, int64_t b);
-	bool dst_zero_read(int64_t a, int64_t b);
+	// Call @fn on each range of [a, b) that DST maps as data (all of it
+	// once DST does not answer SEEK_DATA/SEEK_HOLE) until it returns
+	// false; whether it never did.
+	bool each_dst_data(int64_t a, int64_t b,
+			   const std::function<bool(int64_t, int64_t)> &fn);
 	void write_full(const char *buf, int64_t n, int64_t off);
 };
 

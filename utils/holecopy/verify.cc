@@ -11,41 +11,25 @@
 
 namespace holecopy {
 
-// Compare [a, b) of SRC and DST by reading both.
-bool Copy::compare(int64_t a, int64_t b, char *other)
+// Read [a, b) of DST and check it against SRC's bytes, read into @src, or
+// against zeros when @src is null: false, after saying where, at the first
+// byte that differs.
+bool Copy::check_dst(int64_t a, int64_t b, char *src)
 {
 	for (int64_t p = a; p < b;) {
 		int64_t n = std::min(b - p, buf_size - p % buf_size);
-		read_full(src_, buf_, n, p);
-		read_full(dst_, other, n, p);
-		copied_ += n;
-		if (memcmp(buf_, other, n)) {
-			int64_t i = 0;
-			while (buf_[i] == other[i])
-				i++;
-			fprintf(stderr, "holecopy: verify: %s and %s differ "
-				"at byte %lld\n", src_.path, dst_.path,
-				(long long)(p + i));
-			return false;
-		}
-		p += n;
-		done_ = p;
-		progress();
-		check_interrupted();
-	}
-	return true;
-}
-
-// [a, b) of DST reads zeros, read to check.
-bool Copy::dst_zero_read(int64_t a, int64_t b)
-{
-	for (int64_t p = a; p < b;) {
-		int64_t n = std::min(b - p, buf_size - p % buf_size);
+		const char *want = zeros_;
 		read_full(dst_, buf_, n, p);
-		dst_read_ += n;
-		if (!is_zero(buf_, n)) {
+		if (src) {
+			read_full(src_, src, n, p);
+			want = src;
+			copied_ += n;
+		} else {
+			dst_read_ += n;
+		}
+		if (memcmp(buf_, want, n)) {
 			int64_t i = 0;
-			while (!buf_[i])
+			while (buf_[i] == want[i])
 				i++;
 			fprintf(stderr, "holecopy: verify: %s and %s differ "
 				"at byte %lld\n", src_.path, dst_.path,
@@ -64,23 +48,9 @@ bool Copy::dst_zero_read(int64_t a, int64_t b)
 // Where DST reports a hole, it does; only DST's data there is read.
 bool Copy::dst_zero(int64_t a, int64_t b)
 {
-	while (dst_seek_ && a < b) {
-		seekmap::Extent e;
-		int r = seekmap::next_data(dst_.fd, dst_.size, a, &e,
-					   &dst_calls_);
-		if (r < 0) {
-			dst_seek_ = false;	// read it all instead
-			break;
-		}
-		if (r == 0 || e.start >= b) {
-			a = b;
-			break;
-		}
-		if (!dst_zero_read(e.start, std::min(e.end, b)))
-			return false;
-		a = e.end;
-	}
-	if (a < b && !dst_zero_read(a, b))
+	if (!each_dst_data(a, b, [this](int64_t s, int64_t t) {
+		    return check_dst(s, t, nullptr);
+	    }))
 		return false;
 	done_ = std::max(done_, b);
 	progress();
@@ -125,7 +95,7 @@ bool Copy::verify()
 	for (int64_t off = 0; off < size;) {
 		seekmap::Extent e = extents.next(off);
 		if (!dst_zero(off, e.start) ||
-		    !compare(e.start, e.end, other.get())) {
+		    !check_dst(e.start, e.end, other.get())) {
 			same = false;
 			break;
 		}
