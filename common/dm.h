@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: GPL-2.0
+// Device-mapper devices through libdevmapper (filled in by the dm work).
+#pragma once
