@@ -41,6 +41,62 @@ void Copy::read_full(File &f, char *buf, int64_t n, int64_t off)
 	}
 }
 
+// A block device SRC is also opened with O_DIRECT, through /proc/self/fd
+// (the same device, whatever its path names now): its data extents are
+// read into the aligned buffer without passing through the page cache,
+// which the copy would only fill with pages nobody reads again. The
+// kernel writes back any dirty cached pages of a range before it reads
+// it directly, so the copy still sees every write made before it.
+void Copy::open_direct_src()
+{
+	int lbs;
+
+	if (!src_.blk() || ioctl(src_.fd, BLKSSZGET, &lbs) < 0 || lbs <= 0 ||
+	    buf_size % lbs)
+		return;
+	std::string self = fmt::format("/proc/self/fd/{}", src_.fd);
+	int fd = open(self.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) < 0 || st.st_rdev != src_.st.st_rdev) {
+		close(fd);
+		return;
+	}
+	direct_fd_ = fd;
+	src_lbs_ = lbs;
+}
+
+// Read [off, off + n) of SRC: directly where the range is aligned to its
+// logical blocks, through the page cache otherwise or once a direct read
+// is refused.
+void Copy::read_src(char *buf, int64_t n, int64_t off)
+{
+	while (direct_fd_ >= 0 && n > 0 && off % src_lbs_ == 0 &&
+	       n % src_lbs_ == 0) {
+		ssize_t r = pread(direct_fd_, buf, n, off);
+		if (r < 0 && errno == EINTR) {
+			check_interrupted();
+			continue;
+		}
+		if (r < 0 && errno == EINVAL) {
+			close(direct_fd_);
+			direct_fd_ = -1;
+			break;
+		}
+		if (r < 0)
+			fail("{}: read at offset {}: {}", src_.path, off,
+			     strerror(errno));
+		if (r == 0 || r % src_lbs_)
+			break;	// the end, or a short read: buffered below
+		buf += r;
+		off += r;
+		n -= r;
+	}
+	if (n > 0)
+		read_full(src_, buf, n, off);
+}
+
 void Copy::write_full(const char *buf, int64_t n, int64_t off)
 {
 	touched_ = true;
@@ -162,7 +218,7 @@ void Copy::rw_copy(int64_t a, int64_t b)
 	for (int64_t p = a; p < b;) {
 		// Buffers aligned to buf_size in the file.
 		int64_t n = std::min(b - p, buf_size - p % buf_size);
-		read_full(src_, buf_, n, p);
+		read_src(buf_, n, p);
 		copied_ += n;
 		int64_t data_from = -1;	// start of a run of data blocks
 		for (int64_t q = p; q < p + n;) {
@@ -271,6 +327,7 @@ void Copy::run()
 {
 	prepare_dst();
 	posix_fadvise(src_.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	open_direct_src();
 
 	Extents extents(src_, src_.size, src_seek_, &src_calls_);
 	for (int64_t off = 0; off < src_.size;) {

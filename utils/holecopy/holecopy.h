@@ -147,6 +147,8 @@ public:
 	{
 		free(buf_);
 		free(zeros_);
+		if (direct_fd_ >= 0)
+			close(direct_fd_);
 	}
 
 	void run();
@@ -169,6 +171,8 @@ private:
 	bool dst_seek_ = true;		// DST answers SEEK_DATA/SEEK_HOLE
 	bool zeroout_ = true;		// BLKZEROOUT may work
 	int64_t lbs_ = 512;		// DST logical block size
+	int direct_fd_ = -1;		// SRC opened with O_DIRECT, or -1
+	int64_t src_lbs_ = 512;		// SRC logical block size
 	int64_t zb_ = 4096;		// zero detection unit
 
 	bool touched_ = false;		// DST was modified
@@ -200,6 +204,8 @@ private:
 	void copy_data(int64_t a, int64_t b);
 	void rw_copy(int64_t a, int64_t b);
 	void read_full(File &f, char *buf, int64_t n, int64_t off);
+	void open_direct_src();
+	void read_src(char *buf, int64_t n, int64_t off);
 	bool check_dst(int64_t a, int64_t b, char *src);
 	bool dst_zero(int64_t a, int64_t b);
 	// Call @fn on each range of [a, b) that DST maps as data (all of it
