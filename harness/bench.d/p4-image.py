@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
 # p4-image.py IMAGE: writes IMAGE, 4 KiB of data every 8 KiB, 100000 times
 import os, sys
 fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)

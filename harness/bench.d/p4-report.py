@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
 # p4-report.py WALK: the loop line from bench-walk's device and file lines
 import sys
 lines = sys.argv[1].splitlines()

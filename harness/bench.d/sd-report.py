@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
 # sd-report.py EMPTY SCATTERED NE NS: the sd line (walks; commands of 3 each)
 import sys
 (_, te, ce, ee), (_, ts, cs, es) = (a.split() for a in sys.argv[1:3])

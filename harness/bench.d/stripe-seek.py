@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
 # stripe-seek.py DEVICE: SEEK_DATA across the 2 GiB hole vs one chunk away
 import os, sys, time
 fd = os.open(sys.argv[1], os.O_RDONLY)

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
 # thin.py: provisions the bench-thin-* volumes and times them (BENCH_SLICE=1:
 # the bounded slice too, BENCH_SLICE_LIMIT s per query); no arguments
 import ast, mmap, os, random, select, signal, sys, time, traceback

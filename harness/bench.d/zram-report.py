@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
 # zram-report.py EMPTY SCATTERED: the zram line from two bench-walk outputs
 import sys
 (_, te, ce, ee), (_, ts, cs, es) = (a.split() for a in sys.argv[1:3])

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
 # zram-write.py DEVICE: writes 1024 scattered pages to the 16 GiB zram
 import mmap, os, random, sys
 fd = os.open(sys.argv[1], os.O_WRONLY | os.O_DIRECT)
