@@ -234,16 +234,47 @@ run: deps
 # Ratios measured in the guest; nothing here is asserted by the tests. The
 # copy benchmark keeps a volume's data and two copies on the guest's tmpfs;
 # it times qemu-img convert as released and patched (userspace/qemu) too.
+# Each guest run keeps its printed lines (harness/bench.d/capture) in
+# build/bench, and harness/bench-report writes them to docs/bench.md once
+# every part has passed (a failed part leaves docs/bench.md as it was).
+# BENCH_ONLY=stripe,thin,p4,slice,zram,sd,copy runs only the named parts
+# (harness/bench's cases; copy: harness/bench-copy) and writes their
+# figures to build/bench/bench.md instead (BENCH_MD=FILE: there).
 BENCH_COPY ?= 4 1 10
 SERIES_BUILDS ?= 1
+BENCH_ONLY ?=
+bench_comma := ,
+BENCH_ALL := stripe thin p4 slice zram sd copy
+BENCH_PARTS := $(if $(BENCH_ONLY),$(subst $(bench_comma), ,$(BENCH_ONLY)),$(BENCH_ALL))
+BENCH_RUNS := $(if $(filter-out copy,$(BENCH_PARTS)),bench) \
+	      $(if $(filter copy,$(BENCH_PARTS)),bench-copy)
+BENCH_DIR := $(BUILD)/bench
+BENCH_MD ?= $(if $(BENCH_ONLY),$(BENCH_DIR)/bench.md,docs/bench.md)
+BENCH_VMOUT := $(BUILD)/vm-plain/out
 bench: deps deps-bench coreutils qemu
+	@$(if $(filter-out $(BENCH_ALL),$(BENCH_PARTS)),$(error BENCH_ONLY: \
+		no part $(filter-out $(BENCH_ALL),$(BENCH_PARTS)) (parts: $(BENCH_ALL))))
 	$(MAKE) PLAIN=1 kernel tests
+	@rm -rf $(BENCH_DIR) && mkdir -p $(BENCH_DIR)
+ifneq ($(filter slice,$(BENCH_PARTS)),)
 	@harness/bench-slice-meta $(BUILD)/bench-slice-meta.img
-	@$(PLAINVM) 'BENCH_SLICE_META=$(BUILD)/bench-slice-meta.img \
-		SCSI_DEBUG_KO=$(BUILD)/obj-plain/drivers/scsi/scsi_debug.ko harness/bench'
+endif
+ifneq ($(filter bench,$(BENCH_RUNS)),)
+	@$(PLAINVM) 'BENCH_ONLY=$(BENCH_ONLY) \
+		BENCH_SLICE_META=$(BUILD)/bench-slice-meta.img \
+		SCSI_DEBUG_KO=$(BUILD)/obj-plain/drivers/scsi/scsi_debug.ko \
+		harness/bench.d/capture bench harness/bench'
+	@cp $(BENCH_VMOUT)/bench.out $(BENCH_VMOUT)/bench.guest $(BENCH_DIR)/
+endif
+ifneq ($(filter bench-copy,$(BENCH_RUNS)),)
 	@VM_MEM=$${VM_MEM:-8G} $(PLAINVM) \
 		"BENCH_QEMU='$$(harness/qemu path patched) $$(harness/qemu path unpatched)' \
+		harness/bench.d/capture bench-copy \
 		harness/bench-copy $(SEEKMAP) $(HOLECOPY) $(BENCH_COPY)"
+	@cp $(BENCH_VMOUT)/bench-copy.out $(BENCH_VMOUT)/bench-copy.guest $(BENCH_DIR)/
+endif
+	@BENCH_ONLY='$(BENCH_ONLY)' harness/bench-report $(BENCH_MD) $(BENCH_DIR) $(BENCH_RUNS)
+	@echo "bench: the figures of this run are in $(BENCH_MD)"
 
 # Bounded concurrent stress (stress/stress.cc): map walkers against loop,
 # dm and thin reconfiguration for STRESS_S seconds in one guest, on the
