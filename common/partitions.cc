@@ -32,9 +32,6 @@ struct FileDeleter {
 struct ContextDeleter {
 	void operator()(fdisk_context *c) const { fdisk_unref_context(c); }
 };
-struct PartitionDeleter {
-	void operator()(fdisk_partition *p) const { fdisk_unref_partition(p); }
-};
 struct TypeDeleter {
 	void operator()(fdisk_parttype *t) const { fdisk_unref_parttype(t); }
 };
@@ -49,8 +46,19 @@ std::unique_ptr<fdisk_context, ContextDeleter> open_disk(const std::string &path
 	return cxt;
 }
 
-void write_and_close(fdisk_context *cxt, const std::string &path)
+// Apply an sfdisk @script to the disk open in @cxt, as sfdisk does, and
+// write it.
+void apply(fdisk_context *cxt, const std::string &path, const std::string &script)
 {
+	std::unique_ptr<fdisk_script, ScriptDeleter> dp(fdisk_new_script(cxt));
+	std::unique_ptr<FILE, FileDeleter> in(
+		fmemopen(const_cast<char *>(script.data()), script.size(), "r"));
+	if (!dp || !in)
+		fail(-ENOMEM, "script for " + path);
+	if (int rc = fdisk_script_read_file(dp.get(), in.get()))
+		fail(rc, "read the script\n" + script);
+	if (int rc = fdisk_apply_script(cxt, dp.get()))
+		fail(rc, "apply to " + path + " the script\n" + script);
 	if (int rc = fdisk_write_disklabel(cxt))
 		fail(rc, "write the label of " + path);
 	if (int rc = fdisk_deassign_device(cxt, 0))
@@ -59,14 +67,16 @@ void write_and_close(fdisk_context *cxt, const std::string &path)
 
 } // namespace
 
+// Through an sfdisk script, which is what sfdisk does: the same checks and
+// placement as sfdisk's (a start before the disk's first aligned block,
+// say, is the caller's to choose).
 void write_partition_table(const std::string &path, Label label,
 			   const std::vector<Partition> &parts)
 {
 	auto cxt = open_disk(path);
 	const char *name = label == Label::dos ? "dos" : "gpt";
-	if (int rc = fdisk_create_disklabel(cxt.get(), name))
-		fail(rc, std::string("create a ") + name + " label on " + path);
 	const int64_t ss = fdisk_get_sector_size(cxt.get());
+	std::string script = std::string("label: ") + name + "\n";
 	for (size_t i = 0; i < parts.size(); i++) {
 		const Partition &p = parts[i];
 		const std::string what = path + " partition " +
@@ -76,43 +86,25 @@ void write_partition_table(const std::string &path, Label label,
 					      ", size " + std::to_string(p.size) +
 					      " are not blocks of " +
 					      std::to_string(ss));
-		std::unique_ptr<fdisk_partition, PartitionDeleter> pa(
-			fdisk_new_partition());
-		if (!pa)
-			fail(-ENOMEM, what);
-		fdisk_partition_set_partno(pa.get(), i);
-		fdisk_partition_set_start(pa.get(), p.start / ss);
-		fdisk_partition_set_size(pa.get(), p.size / ss);
-		fdisk_partition_size_explicit(pa.get(), 1); // not aligned
-		std::unique_ptr<fdisk_parttype, TypeDeleter> type;
+		script += "start=" + std::to_string(p.start / ss) +
+			  ", size=" + std::to_string(p.size / ss);
 		if (!p.type.empty()) {
-			type.reset(fdisk_label_parse_parttype(
-				fdisk_get_label(cxt.get(), nullptr), p.type.c_str()));
+			std::unique_ptr<fdisk_parttype, TypeDeleter> type(
+				fdisk_label_parse_parttype(
+					fdisk_get_label(cxt.get(), name),
+					p.type.c_str()));
 			if (!type || fdisk_parttype_is_unknown(type.get()))
 				fail(-EINVAL, what + ": type " + p.type);
-			fdisk_partition_set_type(pa.get(), type.get());
+			script += ", type=" + p.type;
 		}
-		if (int rc = fdisk_add_partition(cxt.get(), pa.get(), nullptr))
-			fail(rc, what + ": add at block " +
-					 std::to_string(p.start / ss) + ", " +
-					 std::to_string(p.size / ss) + " blocks");
+		script += "\n";
 	}
-	write_and_close(cxt.get(), path);
+	apply(cxt.get(), path, script);
 }
 
 void write_partition_table(const std::string &path, const std::string &script)
 {
-	auto cxt = open_disk(path);
-	std::unique_ptr<fdisk_script, ScriptDeleter> dp(fdisk_new_script(cxt.get()));
-	std::unique_ptr<FILE, FileDeleter> in(
-		fmemopen(const_cast<char *>(script.data()), script.size(), "r"));
-	if (!dp || !in)
-		fail(-ENOMEM, "script for " + path);
-	if (int rc = fdisk_script_read_file(dp.get(), in.get()))
-		fail(rc, "read the script\n" + script);
-	if (int rc = fdisk_apply_script(cxt.get(), dp.get()))
-		fail(rc, "apply to " + path + " the script\n" + script);
-	write_and_close(cxt.get(), path);
+	apply(open_disk(path).get(), path, script);
 }
 
 void reread_partitions(const std::string &path)

@@ -27,8 +27,11 @@ struct Partition {
 
 // Write a new @label holding @parts, numbered from 1 in order, into the
 // file or block device @path, as sfdisk --no-reread --no-tell-kernel
-// does: the kernel is not told (see reread_partitions()). Throws
-// std::system_error with libfdisk's errno.
+// does (libfdisk applies the sfdisk script of it: sfdisk's checks and
+// placement; sizes are not aligned): the kernel is not told (see
+// reread_partitions()). Throws std::system_error with libfdisk's errno
+// (EINVAL for a start or size that is not whole blocks, or an unknown
+// type).
 void write_partition_table(const std::string &path, Label label,
 			   const std::vector<Partition> &parts);
 
