@@ -636,9 +636,9 @@ void ExpectWalkLog(const WalkLog &log)
 		<< "the device still open must still answer";
 }
 
-// A deferred remove (dmsetup remove --deferred) while a walker holds a thin device with
-// thousands of extents open: the device stays until the walker's last
-// close, answers right meanwhile, and then goes.
+// A deferred remove (dmsetup remove --deferred) while a walker holds a
+// thin device with thousands of extents open: the device stays until the
+// walker's last close, answers right meanwhile, and then goes.
 TEST_F(FaultRemovalMap, DmDeferredRemoveWaitsForTheWalkersClose)
 {
 	const int64_t bs = 64 * KiB, size = 256 * MiB, nr = 4096;

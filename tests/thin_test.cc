@@ -382,7 +382,7 @@ TEST_F(ThinOrigin, AnswersWhileResumeWaitsBeforePreresume)
 	const int64_t size = 8 * MiB;
 	Origin origin(4 * MiB, {{0, 4 * MiB}});
 	ThinPool pool(64 * KiB);
-	// Live first without the origin, so that `dmsetup table` tells which
+	// Live first without the origin, so that the live table tells which
 	// table is live: it names the origin's device only in the new one.
 	ThinDevice thin(pool, 0, size);
 	ASSERT_EQ(seekmap::seek(thin.fd(), 0, SEEK_DATA), -ENXIO);
