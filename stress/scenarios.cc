@@ -95,25 +95,6 @@ void expect_file_map(const SparseFile &f, int64_t begin, int64_t end,
 				      seekmap::to_string(want));
 }
 
-void write_partition_table(const SparseFile &f, const std::string &script)
-{
-	std::string sp = f.path() + ".sfdisk";
-	{
-		UniqueFd s = open_or_throw(sp, O_WRONLY | O_CREAT | O_TRUNC);
-		if (::write(s.get(), script.data(), script.size()) !=
-		    ssize_t(script.size()))
-			fail_errno("write " + sp);
-	}
-	try {
-		run_output("sfdisk --quiet --no-reread --no-tell-kernel " +
-			   f.path() + " < " + sp + " >/dev/null");
-	} catch (...) {
-		unlink(sp.c_str());
-		throw;
-	}
-	unlink(sp.c_str());
-}
-
 // The map of a loop device at @offset of @f: the file's own map; past
 // the file's end (it shrank after binding) reads fail, which is data.
 ExtentMap loop_expected(const SparseFile &f, int64_t offset)
@@ -345,14 +326,14 @@ class LoopCycle : public Scenario {
 public:
 	explicit LoopCycle(Rng &rng) : file_(kSize, "/tmp", "stress-cycle")
 	{
-		write_partition_table(file_, "label: dos\n"
-					     "start=2048, size=16384, type=83\n"
-					     "start=18432, size=10240, type=83\n");
+		common::write_partition_table(file_.path(), common::Label::dos,
+					      {{kP1, kP1End - kP1, "83"},
+					       {kP1End, 5 * MiB, "83"}});
 		ExtentMap layout = random_extents(rng, kP1, kSize, 20, 4 * KiB, 64);
 		layout = unite(layout, {{kP1End - 4 * KiB, kP1End + 4 * KiB}});
 		write_layout(file_, layout, 7000);
 		expect_file_map(file_, kP1, kSize, layout);
-		truth_ = file_.map(); // with the label sfdisk wrote
+		truth_ = file_.map(); // with the label
 		backing_ = open_or_throw(file_.path(), O_RDWR);
 
 		UniqueFd ctl = open_or_throw("/dev/loop-control", O_RDWR);
@@ -499,10 +480,10 @@ class Partitions : public Scenario {
 public:
 	explicit Partitions(Rng &rng) : file_(kSize, "/tmp", "stress-part")
 	{
-		write_partition_table(file_, "label: gpt\n"
-					     "start=2048, size=16384\n"
-					     "start=18432, size=16384\n"
-					     "start=34823, size=15000\n");
+		common::write_partition_table(file_.path(), common::Label::gpt,
+					      {{kP1, kP2 - kP1},
+					       {kP2, kP2 - kP1},
+					       {kP3, kP3End - kP3}});
 		ExtentMap layout = random_extents(rng, kP1, kP3End, 30, 4 * KiB, 64);
 		// Data at the partitions' edges, on both sides (kP3 is not
 		// page-aligned: the pages around it).
@@ -511,7 +492,7 @@ public:
 					{p3_page - 4 * KiB, p3_page + 8 * KiB}});
 		write_layout(file_, layout, 8000);
 		expect_file_map(file_, kP1, kP3End, layout);
-		truth_ = file_.map(); // with the GPT sfdisk wrote
+		truth_ = file_.map(); // with the GPT
 		loop_ = std::make_unique<Loop>(file_.path(), LoopOptions{.partscan = true});
 		for (int i = 1; i <= 3; i++)
 			setup_check(wait_for_node(loop_->path() + "p" + std::to_string(i), 5000),
@@ -663,34 +644,37 @@ public:
 		switch (rng() % 4) {
 		case 0: { // reload and resume
 			Table t = table(rng);
-			check(dm::load(dev_->name(), t.lines), "load");
-			check(dm::resume(dev_->name()), "resume");
+			dev_->reload(t.lines);
 			live_ = t;
 			ops = 2;
 			break;
 		}
 		case 1: // suspend a while
-			check(dm::suspend(dev_->name(), rng() % 2), "suspend");
+			dev_->suspend(rng() % 2 ? dm::NoFlush : 0);
 			nap(rng, 0, 150);
-			check(dm::resume(dev_->name()), "resume");
+			dev_->resume();
 			ops = 2;
 			break;
 		case 2: { // load while suspended, swap at resume
-			check(dm::suspend(dev_->name(), rng() % 2), "suspend");
+			dev_->suspend(rng() % 2 ? dm::NoFlush : 0);
 			Table t = table(rng);
-			int r = dm::load(dev_->name(), t.lines);
+			try {
+				dev_->load(t.lines);
+			} catch (...) {
+				dev_->resume();
+				throw;
+			}
 			nap(rng, 0, 100);
-			check(dm::resume(dev_->name()), "resume");
-			check(r, "load");
+			dev_->resume();
 			live_ = t;
 			ops = 3;
 			break;
 		}
 		default: { // an inactive table waits while walkers walk the live one
 			Table t = table(rng);
-			check(dm::load(dev_->name(), t.lines), "load");
+			dev_->load(t.lines);
 			nap(rng, 0, 100);
-			check(dm::resume(dev_->name()), "resume");
+			dev_->resume();
 			live_ = t;
 			ops = 2;
 			break;
@@ -705,13 +689,6 @@ public:
 	}
 
 private:
-	void check(int r, const char *what)
-	{
-		if (r) {
-			errno = -r;
-			fail_errno(std::string("dm ") + what + " " + dev_->name());
-		}
-	}
 	Table table(Rng &rng)
 	{
 		Table t;
@@ -749,25 +726,12 @@ public:
 		  c_(rng, "re-c", 8 * MiB, 9600), name_(dm_unique_name("recreate"))
 	{
 		Table t = table(rng);
-		create(t);
-		auto tg = target("dm-recreate", path_, {{0, kSize}}, t.map);
+		dev_ = std::make_unique<DmDevice>(name_, t.lines);
+		auto tg = target("dm-recreate", dev_->path(), {{0, kSize}}, t.map);
 		tg->dm_name = name_;
 		tg->may_vanish = true;
 		tg->generation = &generation_;
 		targets.push_back(tg);
-	}
-	~DmRecreate() override
-	{
-		if (path_.empty())
-			return;
-		dm::resume(name_);
-		for (int i = 0; i < 3000; i++) {
-			int r = dm::remove(name_, false);
-			if (r == 0 || r == -ENXIO)
-				return;
-			std::this_thread::sleep_for(std::chrono::milliseconds(10));
-		}
-		fprintf(stderr, "stress: could not remove dm device %s\n", name_.c_str());
 	}
 	const char *name() const override { return "dm-recreate"; }
 	int mutate(int, Rng &rng) override
@@ -779,22 +743,12 @@ public:
 		if (rng() % 3 == 0) {
 			// Deferred: walkers still holding it finish their walks
 			// on the live table; new opens fail.
-			int r = dm::remove(name_, true);
-			if (r) {
-				errno = -r;
-				fail_errno("dm remove --deferred " + name_);
-			}
+			dev_->remove_deferred();
 		} else {
 			t.dying = true;
-			int r;
-			for (int i = 0; (r = dm::remove(name_, false)) == -EBUSY && i < 3000; i++)
-				std::this_thread::sleep_for(std::chrono::milliseconds(10));
-			if (r) {
-				errno = -r;
-				fail_errno("dm remove " + name_);
-			}
+			dev_->remove(30000);
 		}
-		path_.clear();
+		dev_.reset();
 		for (int i = 0; dm::exists(name_); i++) {
 			if (i == 3000)
 				throw std::runtime_error(name_ + ": deferred removal did not happen in 30 s");
@@ -807,29 +761,18 @@ public:
 		// opens it meanwhile is not judged.
 		generation_++; // odd: changing
 		Table tb = table(rng);
-		create(tb);
-		t.set_node(path_);
+		dev_ = std::make_unique<DmDevice>(name_, tb.lines);
+		t.set_node(dev_->path());
 		t.dying = false;
 		generation_++; // even: live
 		return 2;
 	}
 	void quiet_check(Walker &w) override
 	{
-		w.walk_exact("dm-recreate", path_, targets[0]->truth);
+		w.walk_exact("dm-recreate", dev_->path(), targets[0]->truth);
 	}
 
 private:
-	void create(const Table &t)
-	{
-		dev_t dev;
-		int r = dm::create(name_, t.lines, &dev);
-		if (r) {
-			errno = -r;
-			fail_errno("dm create " + name_ + " with\n" + to_string(t.lines));
-		}
-		path_ = "/dev/dm-" + std::to_string(minor(dev));
-		setup_check(wait_for_node(path_, 5000), path_ + " did not appear");
-	}
 	Table table(Rng &rng)
 	{
 		Table t;
@@ -841,7 +784,8 @@ private:
 	}
 
 	Lower a_, b_, c_;
-	std::string name_, path_;
+	std::string name_;
+	std::unique_ptr<DmDevice> dev_; // null between a remove and the create
 	std::atomic<uint64_t> generation_{0};
 };
 
@@ -1017,14 +961,14 @@ private:
 			s.id = next_snap_++;
 			s.origin = &o;
 			o.dm->suspend();
-			int r = dm::message(pool_->name(), "create_snap " +
-								   std::to_string(s.id) + " " +
-								   std::to_string(o.id));
-			o.dm->resume();
-			if (r) {
-				errno = -r;
-				fail_errno("create_snap " + std::to_string(s.id));
+			try {
+				pool_->message("create_snap " + std::to_string(s.id) +
+					       " " + std::to_string(o.id));
+			} catch (...) {
+				o.dm->resume();
+				throw;
 			}
+			o.dm->resume();
 			{
 				// dm-thin refuses to activate a thin device
 				// while its pool is suspended.
@@ -1051,11 +995,7 @@ private:
 		reg_.remove(s.target.get());
 		s.target->dying = true;
 		s.dm.reset(); // removed once walkers let go
-		int r = dm::message(pool_->name(), "delete " + std::to_string(s.id));
-		if (r) {
-			errno = -r;
-			fail_errno("delete thin " + std::to_string(s.id));
-		}
+		pool_->message("delete " + std::to_string(s.id));
 		return 2;
 	}
 	int pool_suspend(Rng &rng)
@@ -1064,7 +1004,7 @@ private:
 		if (stop_flag)
 			return 0;
 		std::lock_guard<std::mutex> l(pool_mu_);
-		pool_->suspend(rng() % 2);
+		pool_->suspend(rng() % 2 ? dm::NoFlush : 0);
 		nap(rng, 10, 200);
 		pool_->resume();
 		return 2;
@@ -1643,7 +1583,7 @@ public:
 	{
 		snap_fd_.reset();
 		origin_fd_.reset();
-		remove_snapshot();
+		snap_.reset();
 		origin_.reset();
 		cow_loop_.reset();
 		cow_file_.reset();
@@ -1722,57 +1662,44 @@ private:
 	}
 	void create_snapshot()
 	{
-		dev_t dev;
-		int r = dm::create(snap_name_, origin_table("snapshot"), &dev);
-		if (r) {
-			errno = -r;
-			fail_errno("dm create " + snap_name_ + " with\n" +
-				   to_string(origin_table("snapshot")));
-		}
-		snap_path_ = "/dev/dm-" + std::to_string(minor(dev));
-		setup_check(wait_for_node(snap_path_, 5000), snap_path_ + " did not appear");
+		snap_ = std::make_unique<DmDevice>(snap_name_, origin_table("snapshot"));
+		snap_path_ = snap_->path();
 		snap_fd_ = open_or_throw(snap_path_, O_RDWR | O_DIRECT);
 		snap_origin_ = origin_file_.map();
 		exceptions_.clear();
 	}
 	void remove_snapshot()
 	{
-		if (snap_path_.empty())
+		if (!snap_)
 			return;
-		dm::resume(snap_name_);
-		for (int i = 0; i < 3000; i++) {
-			int r = dm::remove(snap_name_, false);
-			if (r == 0 || r == -ENXIO) {
-				snap_path_.clear();
-				return;
-			}
-			std::this_thread::sleep_for(std::chrono::milliseconds(10));
+		try {
+			snap_->resume(); // after a merge it is suspended
+		} catch (...) {
 		}
-		throw std::runtime_error("could not remove " + snap_name_);
+		snap_->remove(30000);
+		snap_.reset();
 	}
 	// Merge the snapshot into the origin, as lvconvert --merge does, and
 	// wait until it is done.
 	int merge()
 	{
-		check(dm::suspend(snap_name_, false), "suspend snapshot");
+		snap_->suspend();
 		origin_->suspend();
-		check(dm::load(origin_->name(), origin_table("snapshot-merge")),
-		      "load snapshot-merge");
+		origin_->load(origin_table("snapshot-merge"));
 		origin_->resume();
 		// snapshot-merge status: <allocated>/<total> <metadata>; done
 		// when only metadata is allocated.
-		std::string status;
 		for (int i = 0;; i++) {
-			status = run_output("dmsetup status " + origin_->name());
+			const DmTable st = origin_->status();
 			unsigned long long alloc = 0, total = 0, meta = 0;
-			size_t p = status.find("snapshot-merge ");
-			if (p != std::string::npos &&
-			    sscanf(status.c_str() + p, "snapshot-merge %llu/%llu %llu",
-				   &alloc, &total, &meta) == 3 && alloc == meta)
+			if (st.size() == 1 && st[0].type == "snapshot-merge" &&
+			    sscanf(st[0].params.c_str(), "%llu/%llu %llu", &alloc,
+				   &total, &meta) == 3 && alloc == meta)
 				break;
 			if (i == 600)
 				throw std::runtime_error(origin_->name() +
-							 ": merge not done in 60 s: " + status);
+							 ": merge not done in 60 s: " +
+							 to_string(st));
 			std::this_thread::sleep_for(std::chrono::milliseconds(100));
 		}
 		origin_->reload(origin_table("snapshot-origin"));
@@ -1782,13 +1709,6 @@ private:
 	int drop()
 	{
 		return 1;
-	}
-	void check(int r, const std::string &what)
-	{
-		if (r) {
-			errno = -r;
-			fail_errno("dm " + what + " " + snap_name_);
-		}
 	}
 
 	const bool persistent_;
@@ -1800,6 +1720,7 @@ private:
 	std::unique_ptr<Loop> cow_loop_;
 	std::unique_ptr<DmDevice> origin_;
 	std::string snap_name_, snap_path_;
+	std::unique_ptr<DmDevice> snap_; // the snapshot (null between cycles)
 	UniqueFd origin_fd_, snap_fd_;
 	std::mutex mu_; // writes wait while a cycle runs
 	ExtentMap snap_origin_; // the origin's map when the snapshot was taken

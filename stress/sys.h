@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 // The kernel objects the stress run creates, safe to use from many threads:
-// sparse tmpfs files, loop devices and device-mapper devices (driven with
-// the DM ioctls directly: no dmsetup process per reload, no /dev/mapper
-// nodes; a device is opened as /dev/dm-N and recognised by its name in
-// sysfs). Every object tears down in its destructor.
+// sparse tmpfs files, loop devices, device-mapper devices (common/dm.h: no
+// dmsetup process per reload; a device is opened as /dev/dm-N and
+// recognised by its name in sysfs), null_blk and zram devices. Every
+// object tears down in its destructor.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +13,8 @@
 #include <sys/types.h>
 #include <vector>
 
+#include "common/dm.h"
+#include "common/partitions.h"
 #include "common/sys.h"
 #include "common/units.h"
 #include "utils/seek_map.h"
@@ -47,53 +49,28 @@ public:
 	Loop &operator=(const Loop &) = delete;
 };
 
-// One line of a device-mapper table; start and length in bytes.
-struct DmTarget {
-	int64_t start, length;
-	std::string type, params;
-};
-using DmTable = std::vector<DmTarget>;
-std::string to_string(const DmTable &t);
+// Device-mapper devices through common/dm.h (libdevmapper): dm::create,
+// dm::load, dm::suspend, ... by name, or a DmDevice.
+namespace dm = common::dm;
+using DmTarget = dm::Target;
+using DmTable = dm::Table;
+using dm::to_string;
 
-namespace dm {
-// Each returns 0 or -errno; create returns the device number in *@dev.
-int create(const std::string &name, const DmTable &table, dev_t *dev);
-int load(const std::string &name, const DmTable &table);
-int suspend(const std::string &name, bool noflush);
-int resume(const std::string &name);
-int remove(const std::string &name, bool deferred);
-int message(const std::string &name, const std::string &msg);
-// Does a dm device called @name exist?
-bool exists(const std::string &name);
-} // namespace dm
+// A dm device of the run (dm::Device, removed on destruction, retrying
+// while some walker still has it open). Walkers open it as /dev/dm-N,
+// path() here, and check its name in sysfs (dm_name_of()): a device
+// removed and created again under its name may get another number.
+class DmDevice : public dm::Device {
+public:
+	using dm::Device::Device;
+	const std::string &path() const { return dm_path(); }
+};
 
 // The dm name of the block device open as @fd ("" if it is not dm).
-std::string dm_name_of(int fd);
-
-// A device-mapper device, /dev/dm-N; the destructor resumes it and removes
-// it (retrying while some walker still has it open).
-class DmDevice {
-public:
-	DmDevice(const std::string &name, const DmTable &table);
-	~DmDevice();
-	DmDevice(const DmDevice &) = delete;
-	DmDevice &operator=(const DmDevice &) = delete;
-
-	const std::string &name() const { return name_; }
-	const std::string &path() const { return path_; }
-	// Throw on failure (setup and the quiet phases use these).
-	void reload(const DmTable &table);
-	void suspend(bool noflush = false);
-	void resume();
-	void message(const std::string &msg);
-
-private:
-	std::string name_, path_;
-};
+inline std::string dm_name_of(int fd) { return dm::name_of(fd); }
 
 // A name unique to this process for a dm device: "stress-PID-@tag".
 std::string dm_unique_name(const std::string &tag);
-
 
 // Write @value to a sysfs or configfs attribute; 0 or -errno.
 int write_attr(const std::string &path, const std::string &value);

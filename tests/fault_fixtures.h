@@ -81,12 +81,12 @@ inline uint64_t reads_completed(const std::string &sysdir)
 }
 
 // Argument @n (0 being the first after the target type) of the first line
-// of `dmsetup table @name`: the devices a table names read as "MAJ:MIN".
+// of the live table of @name: the devices a table names read as "MAJ:MIN".
 inline std::string dm_table_arg(const std::string &name, int n)
 {
-	std::istringstream in(run_output("dmsetup table " + name));
-	std::string start, len, type, arg;
-	in >> start >> len >> type;
+	const dm::Table t = dm::table(name);
+	std::istringstream in(t.empty() ? "" : t[0].params);
+	std::string arg;
 	for (int i = 0; i <= n; i++)
 		in >> arg;
 	if (arg.empty())

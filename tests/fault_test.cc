@@ -86,12 +86,12 @@ void flush_bdev_cache(const std::string &path)
 }
 
 // DmDevice::reload() without freezing the file system on the device
-// (dmsetup's implicit suspend freezes it, which needs a superblock write).
+// (a plain suspend freezes it, which needs a superblock write).
 void reload_without_freeze(DmDevice &dev, const std::string &table)
 {
-	run_or_throw("dmsetup suspend --nolockfs " + dev.name());
-	ScopeExit resume([&] { run_or_throw("dmsetup resume " + dev.name()); });
-	run_or_throw("dmsetup reload " + dev.name(), table);
+	dev.suspend(dm::NoLockfs);
+	ScopeExit resume([&] { dev.resume(); });
+	dev.load(table);
 }
 
 // Walk @fd (size @size) on a worker thread (tests/liveness.h): a failed
@@ -202,8 +202,7 @@ TEST_F(FaultThinMap, MetadataReadErrorsGiveEioOrTheProvisionedAnswer)
 	std::cout << "[  FAULTS  ] " << injected << " metadata reads failed" << std::endl;
 	EXPECT_GT(injected, 0) << "fail_make_request failed no metadata read";
 	// A failed lookup is the caller's error, not the pool's.
-	std::string status = run_output("dmsetup status --noflush " +
-					pool.dm().name());
+	std::string status = dm::to_string(pool.dm().status(true));
 	EXPECT_EQ(status.find("Fail"), std::string::npos) << status;
 	EXPECT_TRUE(MapIs(thin.fd(), size, want));
 	EXPECT_EQ(thin.provisioned(), want);
@@ -409,8 +408,7 @@ TEST_F(FaultThinMap, FailingDataDeviceIsAnsweredFromMetadata)
 		EXPECT_TRUE(HolesReadZero(thin.fd(), size, w.map));
 	}
 	// The failed commit left the pool read-only, not failed.
-	std::string status = run_output("dmsetup status --noflush " +
-					pool.dm().name());
+	std::string status = dm::to_string(pool.dm().status(true));
 	std::cout << "[  FAULTS  ] pool after its data device failed: " << status;
 	EXPECT_EQ(status.find("Fail"), std::string::npos) << status;
 	EXPECT_NE(status.find(" ro "), std::string::npos) << status;
@@ -638,9 +636,9 @@ void ExpectWalkLog(const WalkLog &log)
 		<< "the device still open must still answer";
 }
 
-// dmsetup remove --deferred while a walker holds a thin device with
-// thousands of extents open: the device stays until the walker's last
-// close, answers right meanwhile, and then goes.
+// A deferred remove (dmsetup remove --deferred) while a walker holds a
+// thin device with thousands of extents open: the device stays until the
+// walker's last close, answers right meanwhile, and then goes.
 TEST_F(FaultRemovalMap, DmDeferredRemoveWaitsForTheWalkersClose)
 {
 	const int64_t bs = 64 * KiB, size = 256 * MiB, nr = 4096;
@@ -665,8 +663,7 @@ TEST_F(FaultRemovalMap, DmDeferredRemoveWaitsForTheWalkersClose)
 		<< "the walker made no walk in 60 s";
 
 	thin->dm().remove_deferred();
-	std::string info = run_output("dmsetup info " + name);
-	EXPECT_NE(info.find("DEFERRED REMOVE"), std::string::npos) << info;
+	EXPECT_TRUE(dm::info(name).deferred_remove);
 	thin.reset(); // the test's own descriptors: the walker's is the last
 	EXPECT_EQ(access(sysdir.c_str(), F_OK), 0)
 		<< "the device went away while the walker holds it open";

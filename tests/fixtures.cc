@@ -2,6 +2,7 @@
 #include "fixtures.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -27,61 +28,27 @@
 
 namespace seektest {
 
+static std::string dm_name()
+{
+	static std::atomic<int> seq{0};
+	return "seektest-" + std::to_string(getpid()) + "-" +
+	       std::to_string(seq++);
+}
+
 DmDevice::DmDevice(const std::string &table)
+	: dm::Device(dm_name(), dm::parse_table(table))
 {
-	static int seq;
-	name_ = "seektest-" + std::to_string(getpid()) + "-" +
-		std::to_string(seq++);
-	path_ = "/dev/mapper/" + name_;
-	run_or_throw("dmsetup create " + name_, table);
 }
 
-DmDevice::~DmDevice()
+void write_partition_table(const SparseFile &file, Label label,
+			   const std::vector<Partition> &parts)
 {
-	if (removed_)
-		return;
-	// A failed test may leave the device suspended: resume it first.
-	std::string cmd = "dmsetup resume " + name_ +
-			  " >/dev/null 2>&1; dmsetup remove --retry " + name_ +
-			  " >/dev/null 2>&1";
-	if (system(cmd.c_str()) != 0)
-		fprintf(stderr, "could not remove dm device %s\n",
-			name_.c_str());
-}
-
-void DmDevice::reload(const std::string &table)
-{
-	run_or_throw("dmsetup reload " + name_, table);
-	run_or_throw("dmsetup resume " + name_);
-}
-
-void DmDevice::remove_deferred()
-{
-	run_or_throw("dmsetup remove --deferred " + name_);
-	removed_ = true;
-}
-
-void DmDevice::suspend()
-{
-	run_or_throw("dmsetup suspend " + name_);
-}
-
-void DmDevice::resume()
-{
-	run_or_throw("dmsetup resume " + name_);
+	common::write_partition_table(file.path(), label, parts);
 }
 
 void write_partition_table(const SparseFile &file, const std::string &script)
 {
-	std::string cmd = "sfdisk --quiet --no-reread --no-tell-kernel " +
-			  file.path() + " >/dev/null";
-	FILE *p = popen(cmd.c_str(), "w");
-	if (!p)
-		fail_errno("popen sfdisk");
-	fputs(script.c_str(), p);
-	int st = pclose(p);
-	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		throw std::runtime_error("sfdisk failed on script:\n" + script);
+	common::write_partition_table(file.path(), script);
 }
 
 ::testing::AssertionResult WalkIs(const seekmap::Walk &w, int fd,

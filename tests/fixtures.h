@@ -6,10 +6,13 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
+#include "common/dm.h"
 #include "common/expected.h"
+#include "common/partitions.h"
 #include "common/sys.h"
 #include "utils/seek_map.h"
 
@@ -19,37 +22,27 @@ using seekmap::Extent;
 using seekmap::ExtentMap;
 
 // The shared library's pieces (common/sys.h: fd, sparse files, loop
-// devices, commands; common/expected.h: the expected maps).
+// devices, commands; common/expected.h: the expected maps; common/dm.h:
+// device-mapper, as dm::; common/partitions.h: partition tables).
 using namespace common;
 
-// A device-mapper device created from a table with dmsetup, removed on
-// destruction (after its users closed it).
-class DmDevice {
+// A device-mapper device (common/dm.h) named seektest-PID-N, made from a
+// table written as dmsetup's text ("START LENGTH TYPE PARAMS" lines, in
+// sectors), removed on destruction; its node is /dev/mapper/NAME.
+class DmDevice : public dm::Device {
 public:
-	// @table: dmsetup table lines.
 	explicit DmDevice(const std::string &table);
-	~DmDevice();
-	DmDevice(const DmDevice &) = delete;
-	DmDevice &operator=(const DmDevice &) = delete;
-
-	const std::string &name() const { return name_; }
-	const std::string &path() const { return path_; }
+	using dm::Device::load;
+	using dm::Device::reload;
+	void load(const std::string &table) { load(dm::parse_table(table)); }
 	// Load @table into the inactive slot and resume into it.
-	void reload(const std::string &table);
-	void suspend();
-	void resume();
-	// Remove now if unused, else at its last close (dmsetup --deferred).
-	void remove_deferred();
-
-private:
-	std::string name_;
-	std::string path_;
-	bool removed_ = false;
+	void reload(const std::string &table) { reload(dm::parse_table(table)); }
 };
 
-
-
-// Write a partition table into @file with sfdisk, from an sfdisk script.
+// Write a partition table (common/partitions.h) into @file: @label and
+// @parts, or an sfdisk script.
+void write_partition_table(const SparseFile &file, Label label,
+			   const std::vector<Partition> &parts);
 void write_partition_table(const SparseFile &file, const std::string &script);
 
 // The suite's one verdict on a map: the SEEK_DATA/SEEK_HOLE map of @fd

@@ -28,13 +28,10 @@ const Part p1 = {1 * MiB, 4 * MiB};
 const Part p2 = {6 * MiB, 8 * MiB};
 const int64_t disk_size = 16 * MiB;
 
-std::string sfdisk_script(const std::string &label)
+void write_table(const SparseFile &f, const std::string &label)
 {
-	auto line = [](const Part &p) {
-		return "start=" + std::to_string(p.start / Sector) +
-		       ", size=" + std::to_string(p.size / Sector) + "\n";
-	};
-	return "label: " + label + "\n" + line(p1) + line(p2);
+	write_partition_table(f, label == "dos" ? Label::dos : Label::gpt,
+			      {{p1.start, p1.size}, {p2.start, p2.size}});
 }
 
 int64_t sysfs_sectors(const std::string &part, const char *attr)
@@ -52,7 +49,7 @@ class Partitions : public DeviceTest,
 TEST_P(Partitions, AnswerInOwnCoordinatesAndClampToOwnLength)
 {
 	SparseFile f(disk_size);
-	write_partition_table(f, sfdisk_script(GetParam()));
+	write_table(f, GetParam());
 	// p1 stays without data; the gap between p1 and p2 has data, p2 has
 	// data at its start and a run that crosses its end.
 	f.write(p1.start + p1.size, 64 * KiB);
@@ -93,7 +90,7 @@ TEST_P(Partitions, AnswerInOwnCoordinatesAndClampToOwnLength)
 TEST_P(Partitions, PartitionWithoutDataIsOneHoleDespiteNeighbours)
 {
 	SparseFile f(disk_size);
-	write_partition_table(f, sfdisk_script(GetParam()));
+	write_table(f, GetParam());
 	f.write(p1.start - 4 * KiB, 4 * KiB);    // just before p1
 	f.write(p1.start + p1.size, 4 * KiB);    // just after p1
 	LoopDevice loop(f.path(), {.partscan = true});
@@ -116,7 +113,7 @@ TEST_P(Partitions, PartitionWithoutDataIsOneHoleDespiteNeighbours)
 TEST_P(Partitions, PartitionPastTheEndOfAShrunkDiskIsData)
 {
 	SparseFile f(disk_size);
-	write_partition_table(f, sfdisk_script(GetParam()));
+	write_table(f, GetParam());
 	f.write(p2.start, 64 * KiB);
 	LoopDevice loop(f.path(), {.partscan = true});
 	UniqueFd part = open_or_throw(loop.partition(2), O_RDONLY);

@@ -403,9 +403,9 @@ TEST_F(ZramMap, WalksDoNotWaitForARecompression)
 // of 1 PiB comes first: a SEEK_DATA step there runs to its end, and no
 // further (a step that ran on would walk every segment). The suspend
 // starts an eighth into a SEEK_DATA that takes several times as long as a
-// suspend and resume with no query running (dmsetup's start is most of
-// that); it may take that time plus a third of the query's. One that
-// waits for the query takes about seven eighths of it.
+// suspend and resume with no query running; it may take that time plus a
+// third of the query's. One that waits for the query takes about seven
+// eighths of it.
 TEST_F(ZramMap, DmSuspendWaitsForOneStepOfALongSeekData)
 {
 	using Clock = std::chrono::steady_clock;

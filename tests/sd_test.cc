@@ -337,10 +337,10 @@ TEST_F(Sd, PartitionsAnswerTheirOwnRange)
 		UniqueFd wfd = open_or_throw(sd.path(), O_RDWR | O_DIRECT);
 		discard(wfd.get(), 0, size);
 	}
-	// The table in block 0 only (dos label); partitions at 1 and 33 MiB
-	// (sfdisk counts in logical blocks).
-	run_or_throw("sfdisk -q " + sd.path(),
-		     "label: dos\nstart=256, size=8192\nstart=8448, size=7680\n");
+	// The table in block 0 only (dos label); partitions at 1 and 33 MiB.
+	common::write_partition_table(sd.path(), Label::dos,
+			      {{1 * MiB, 32 * MiB}, {33 * MiB, 30 * MiB}});
+	reread_partitions(sd.path());
 	model.write(0, lbs);
 	UniqueFd wfd = open_or_throw(sd.path(), O_RDWR | O_DIRECT);
 	for (int64_t off : {1 * MiB - lbs, 1 * MiB, 20 * MiB + lbs, 33 * MiB - lbs,

@@ -142,7 +142,7 @@ public:
 	}
 	std::string status() const
 	{
-		return run_output("dmsetup status " + snap_dm->name());
+		return dm::to_string(snap_dm->status());
 	}
 
 	int64_t size() const { return size_; }
@@ -323,8 +323,7 @@ TEST_F(Snapshot, MergeAndTheMergedSnapshotAreAllData)
 
 	st.snap_dm->suspend();
 	st.origin_dm->suspend();
-	run_or_throw("dmsetup load " + st.origin_dm->name(),
-		     st.snapshot_table("snapshot-merge"));
+	st.origin_dm->load(st.snapshot_table("snapshot-merge"));
 	st.origin_dm->resume();
 	for (int64_t off : {int64_t(0), 4 * MiB, size - 1}) {
 		EXPECT_EQ(seekmap::seek(st.origin_fd.get(), off, SEEK_DATA), off);
@@ -337,12 +336,12 @@ TEST_F(Snapshot, MergeAndTheMergedSnapshotAreAllData)
 	std::string status;
 	bool merged = false;
 	for (int i = 0; i < 600 && !merged; i++) {
-		status = run_output("dmsetup status " + st.origin_dm->name());
+		const dm::Table t = st.origin_dm->status();
+		status = dm::to_string(t);
 		unsigned long long alloc = 0, total = 0, meta = 0;
-		const size_t p = status.find("snapshot-merge ");
-		merged = p != std::string::npos &&
-			 sscanf(status.c_str() + p, "snapshot-merge %llu/%llu %llu",
-				&alloc, &total, &meta) == 3 &&
+		merged = t.size() == 1 && t[0].type == "snapshot-merge" &&
+			 sscanf(t[0].params.c_str(), "%llu/%llu %llu", &alloc,
+				&total, &meta) == 3 &&
 			 alloc == meta;
 		if (!merged)
 			std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -372,8 +371,8 @@ TEST_F(SnapshotRace, ReloadAnswersBeforeTheExceptionsAreHandedOver)
 	const int64_t size = 8 * MiB, chunk = 4 * KiB;
 	ThinPool pool(64 * KiB); // outlives the snapshot's table
 	SnapshotStack st(size, true, chunk);
-	pool.message("\"create_thin 0\"");
-	pool.message("\"create_thin 1\"");
+	pool.message("create_thin 0");
+	pool.message("create_thin 1");
 	auto thin_line = [&](int id) {
 		return sectors(size) + " " + sectors(4 * MiB) + " thin " +
 		       pool.path() + " " + std::to_string(id) + "\n";

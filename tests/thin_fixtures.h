@@ -88,14 +88,8 @@ public:
 		return meta_dm_ ? meta_dm_->path() : meta_loop_.path();
 	}
 
-	void message(const std::string &msg)
-	{
-		run_or_throw("dmsetup message " + pool_->name() + " 0 " + msg);
-	}
-	std::string status() const
-	{
-		return run_output("dmsetup status " + pool_->name());
-	}
+	void message(const std::string &msg) { pool_->message(msg); }
+	std::string status() const { return dm::to_string(pool_->status()); }
 
 	// Provisioned blocks of thin device @id, as byte extents, from
 	// thin_dump of a metadata snapshot.
@@ -130,7 +124,7 @@ public:
 		: pool_(pool), id_(id), size_(size)
 	{
 		if (create)
-			pool.message("\"create_thin " + std::to_string(id) + "\"");
+			pool.message("create_thin " + std::to_string(id));
 		dm_ = std::make_unique<DmDevice>(table(origin));
 		fd_ = open_or_throw(dm_->path(), O_RDWR | O_CLOEXEC);
 		direct_fd_ = open_or_throw(dm_->path(),
@@ -195,8 +189,8 @@ inline void snapshot(ThinPool &pool, ThinDevice &origin, int snap_id)
 {
 	origin.dm().suspend();
 	try {
-		pool.message("\"create_snap " + std::to_string(snap_id) + " " +
-			     std::to_string(origin.id()) + "\"");
+		pool.message("create_snap " + std::to_string(snap_id) + " " +
+			     std::to_string(origin.id()));
 	} catch (...) {
 		origin.dm().resume();
 		throw;
@@ -227,8 +221,9 @@ public:
 	ResumeHeldByPool(const ResumeHeldByPool &) = delete;
 	ResumeHeldByPool &operator=(const ResumeHeldByPool &) = delete;
 
-	// Suspend @dev, load @table, suspend the pool and start the resume;
-	// succeed once `dmsetup table` shows @marker, with the device still
+	// Suspend @dev, load @table, suspend the pool and start the resume
+	// (a dmsetup process, which reap_child() can kill if it never ends);
+	// succeed once the live table shows @marker, with the device still
 	// suspended and the resume still waiting.
 	::testing::AssertionResult start(const std::string &table,
 					 const std::string &marker)
@@ -236,7 +231,7 @@ public:
 		const std::string name = dev_.name();
 		dev_.suspend();
 		suspended_ = true;
-		run_or_throw("dmsetup load " + name, table);
+		dev_.load(table);
 		pool_.dm().suspend();
 		pool_suspended_ = true;
 		const char *argv[] = {"dmsetup", "resume", name.c_str(), nullptr};
@@ -245,23 +240,24 @@ public:
 			resumer_ = -1;
 			return ::testing::AssertionFailure() << "spawn dmsetup";
 		}
-		std::string info, live;
+		dm::Info info;
+		std::string live;
 		for (int i = 0; i < 200; i++) {
-			info = run_output("dmsetup info " + name);
-			live = run_output("dmsetup table " + name);
-			if (info.find("INACTIVE") == std::string::npos &&
+			info = dev_.info();
+			live = dm::to_string(dev_.table());
+			if (!info.inactive_table &&
 			    live.find(marker) != std::string::npos)
 				break;
 			std::this_thread::sleep_for(std::chrono::milliseconds(100));
 		}
 		if (live.find(marker) == std::string::npos)
 			return ::testing::AssertionFailure()
-			       << "the new table never went live:\n" << info
-			       << live;
-		if (info.find("SUSPENDED") == std::string::npos)
+			       << "the new table never went live (inactive table "
+			       << info.inactive_table << "):\n" << live;
+		if (!info.suspended)
 			return ::testing::AssertionFailure()
 			       << "the resume did not wait for the pool:\n"
-			       << info;
+			       << live;
 		if (waitpid(resumer_, nullptr, WNOHANG) != 0)
 			return ::testing::AssertionFailure()
 			       << "dmsetup resume ended while the pool was "

@@ -98,7 +98,7 @@ TEST_P(ThinMap, ScatteredDirectWritesMatchThinDump)
 					     std::clamp<int64_t>(off, 0, size - 1)));
 			}
 		}
-		pool.message("\"delete " + std::to_string(i) + "\"");
+		pool.message("delete " + std::to_string(i));
 		if (HasFailure())
 			break;
 	}
@@ -382,7 +382,7 @@ TEST_F(ThinOrigin, AnswersWhileResumeWaitsBeforePreresume)
 	const int64_t size = 8 * MiB;
 	Origin origin(4 * MiB, {{0, 4 * MiB}});
 	ThinPool pool(64 * KiB);
-	// Live first without the origin, so that `dmsetup table` tells which
+	// Live first without the origin, so that the live table tells which
 	// table is live: it names the origin's device only in the new one.
 	ThinDevice thin(pool, 0, size);
 	ASSERT_EQ(seekmap::seek(thin.fd(), 0, SEEK_DATA), -ENXIO);
@@ -603,8 +603,7 @@ TEST_F(ThinPoolMode, MetadataReadErrorGivesEioNotAHole)
 	EXPECT_EQ(got, -EIO) << "the metadata cache was never evicted";
 	// The pool has not failed (no commit yet): the lookup's error is
 	// what the caller sees.
-	std::string status = run_output("dmsetup status --noflush " +
-					pool.dm().name());
+	std::string status = dm::to_string(pool.dm().status(true));
 	EXPECT_EQ(status.find("Fail"), std::string::npos) << status;
 	for (int whence : {SEEK_DATA, SEEK_HOLE})
 		EXPECT_EQ(seekmap::seek(thin.fd(), 0, whence), -EIO) << whence;
