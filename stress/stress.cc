@@ -37,24 +37,27 @@
 // (--self-check=map:brd,zram) each device labelled so instead, one wrong
 // answer each; without loop-grow in the run (--only), the first device
 // set up.
+//
+// The command line is options.cc's (--help lists the options and the
+// scenarios; a bad one exits 2 before anything is set up); main() only
+// runs the steps of a Run in order.
 #include <atomic>
 #include <chrono>
-#include <cinttypes>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <fcntl.h>
-#include <getopt.h>
 #include <memory>
 #include <mutex>
-#include <sstream>
+#include <set>
 #include <string>
 #include <thread>
 #include <unistd.h>
 #include <vector>
 
+#include "options.h"
 #include "scenarios.h"
+#include "utils/print.h"
 
 using namespace stress;
 
@@ -95,6 +98,9 @@ int64_t now_ms()
 		       Clock::now() - start_time).count() + 1;
 }
 
+// A worker stuck in one operation this long is a hang.
+constexpr int64_t hang_ms = 120 * 1000;
+
 void on_signal(int)
 {
 	stop_flag = true;
@@ -120,18 +126,15 @@ void sysrq_blocked_tasks()
 // it stopped early) and the counts.
 std::string counts_line(int seconds, int64_t start_ms, int64_t end_ms)
 {
-	std::string time = std::to_string(seconds) + " s";
+	std::string time = fmt::format("{} s", seconds);
 	if (!start_ms)
 		time = "0 s of " + time;
 	else if (end_ms - start_ms < seconds * 1000LL - 1000)
-		time = std::to_string((end_ms - start_ms) / 1000) + " s of " + time;
-	char line[256];
-	snprintf(line, sizeof(line),
-		 "stress: %s, walks %" PRIu64 ", operations %" PRIu64
-		 ", holes read back %" PRIu64 ", wrong answers %" PRIu64,
-		 time.c_str(), counts.walks.load(), counts.operations.load(),
-		 counts.holes_read.load(), counts.wrong.load());
-	return line;
+		time = fmt::format("{} s of {}", (end_ms - start_ms) / 1000, time);
+	return fmt::format("stress: {}, walks {}, operations {}, holes read back "
+			   "{}, wrong answers {}",
+			   time, counts.walks.load(), counts.operations.load(),
+			   counts.holes_read.load(), counts.wrong.load());
 }
 
 void write_summary(const std::string &file, const std::string &line)
@@ -143,164 +146,144 @@ void write_summary(const std::string &file, const std::string &line)
 		perror(file.c_str());
 		return;
 	}
-	std::string s = line + "\nerrors " +
-			std::to_string(counts.errors.load()) + "\n";
+	std::string s = fmt::format("{}\nerrors {}\n", line, counts.errors.load());
 	if (write(fd, s.data(), s.size()) != ssize_t(s.size()) || fsync(fd))
 		perror(file.c_str());
 	close(fd);
 }
 
-void usage()
+// One run: its devices, its workers and its times.
+class Run {
+public:
+	explicit Run(const Options &opt) : opt_(opt), rng_(opt.seed) {}
+
+	void set_up();
+	void arm_self_checks();
+	void first_walk();
+	void start_walkers();
+	void start_mutators();
+	void watch();
+	void stop_workers();
+	void quiet_checks();
+	void failed(const std::string &what);
+	void tear_down();
+	int report();
+
+private:
+	const Options &opt_;
+	Registry reg_;
+	std::vector<std::unique_ptr<Scenario>> scenarios_;
+	std::vector<std::unique_ptr<Worker>> workers_;
+	Rng rng_;
+	bool hung_ = false;
+	int64_t start_ = 0, end_ = 0;
+
+	Worker *add_worker(std::string name);
+	void stuck();
+};
+
+// Each scenario builds its devices; their targets go to the walkers.
+void Run::set_up()
 {
-	fprintf(stderr,
-		"usage: stress [--seconds=S] [--walkers=N] [--seed=N]\n"
-		"              [--only=SCENARIO,...] [--summary=FILE]\n"
-		"              [--self-check=map|readback[:LABEL,...]] [--reboot-on-hang]\n"
-		"              [--scsi-debug-ko=PATH]\n"
-		"scenarios:");
-	for (const std::string &n : scenario_names())
-		fprintf(stderr, " %s", n.c_str());
-	fprintf(stderr, "\n");
-	exit(2);
+	for (const std::string &n : opt_.scenarios) {
+		utils::print(stdout, "stress: setting up {}\n", n);
+		auto sc = make_scenario(n, reg_, rng_);
+		if (!sc)
+			continue;
+		scenarios_.push_back(std::move(sc));
+		for (auto &t : scenarios_.back()->targets)
+			reg_.add(t);
+	}
 }
 
-} // namespace
-
-int main(int argc, char **argv)
+// --self-check: the devices labelled so; without labels loop-grow's
+// device, or without loop-grow in the run the first device set up.
+void Run::arm_self_checks()
 {
-	int seconds = 600, walkers = 3;
-	uint64_t seed = static_cast<uint64_t>(time(nullptr)) ^ getpid();
-	std::string summary_file, only, self_check_label;
-	SelfCheck self_check = SelfCheck::none;
-	bool reboot_on_hang = false;
-
-	static const struct option opts[] = {
-		{"seconds", required_argument, nullptr, 's'},
-		{"walkers", required_argument, nullptr, 'w'},
-		{"seed", required_argument, nullptr, 'r'},
-		{"only", required_argument, nullptr, 'o'},
-		{"summary", required_argument, nullptr, 'S'},
-		{"self-check", required_argument, nullptr, 'c'},
-		{"reboot-on-hang", no_argument, nullptr, 'R'},
-		{"scsi-debug-ko", required_argument, nullptr, 'K'},
-		{nullptr, 0, nullptr, 0},
-	};
-	for (int c; (c = getopt_long(argc, argv, "", opts, nullptr)) != -1;) {
-		switch (c) {
-		case 's': seconds = atoi(optarg); break;
-		case 'w': walkers = atoi(optarg); break;
-		case 'r': seed = strtoull(optarg, nullptr, 0); break;
-		case 'o': only = optarg; break;
-		case 'S': summary_file = optarg; break;
-		case 'R': reboot_on_hang = true; break;
-		case 'K': scsi_debug_ko = optarg; break;
-		case 'c': {
-			// map or readback, optionally :LABEL (a target's label)
-			std::string a = optarg;
-			size_t colon = a.find(':');
-			if (colon != std::string::npos) {
-				self_check_label = a.substr(colon + 1);
-				a.resize(colon);
-			}
-			if (a == "map")
-				self_check = SelfCheck::map;
-			else if (a == "readback")
-				self_check = SelfCheck::readback;
-			else
-				usage();
-			break;
-		}
-		default: usage();
-		}
+	if (opt_.self_check == SelfCheck::none)
+		return;
+	auto all = reg_.all();
+	std::vector<std::string> labels = opt_.self_check_labels;
+	if (labels.empty()) {
+		for (auto &t : all)
+			if (labels.empty() && t->label == "loop-grow")
+				labels.push_back(t->label);
+		if (labels.empty() && !all.empty())
+			labels.push_back(all.front()->label);
 	}
-	if (optind != argc || seconds < 1 || walkers < 1)
-		usage();
-
-	std::vector<std::string> names;
-	if (only.empty()) {
-		names = scenario_names();
-	} else {
-		std::stringstream ss(only);
-		for (std::string n; std::getline(ss, n, ',');)
-			names.push_back(n);
+	for (const std::string &label : labels) {
+		bool have = false;
+		for (auto &t : all)
+			have |= t->label == label && !t->stable.empty();
+		if (!have)
+			throw std::runtime_error("--self-check: no device labelled '" +
+						 label + "' with stable regions");
+		utils::print(stdout, "stress: self-check ({}) on {}\n",
+			     opt_.self_check == SelfCheck::map ? "map" : "readback",
+			     label);
+		arm_self_check(opt_.self_check, label);
 	}
+}
 
-	setvbuf(stdout, nullptr, _IOLBF, 0);
-	printf("stress: seed %" PRIu64 " (--seed=%" PRIu64
-	       " builds the same layouts), %d s, %d walkers\n",
-	       seed, seed, seconds, walkers);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+// A first, quiet walk of everything.
+void Run::first_walk()
+{
+	Walker first(rng_());
+	for (auto &t : reg_.all())
+		first.walk(*t);
+}
 
-	const auto loops_before = bound_loop_devices();
-	const auto dms_before = dm_devices();
-	Registry reg;
-	std::vector<std::unique_ptr<Scenario>> scenarios;
-	std::vector<std::unique_ptr<Worker>> workers;
-	bool hung = false;
-	int64_t run_start = 0, run_end = 0;
-	Rng rng(seed);
+Worker *Run::add_worker(std::string name)
+{
+	workers_.push_back(std::make_unique<Worker>());
+	workers_.back()->name = std::move(name);
+	return workers_.back().get();
+}
 
-	try {
-		for (const std::string &n : names) {
-			printf("stress: setting up %s\n", n.c_str());
-			auto sc = make_scenario(n, reg, rng);
-			if (!sc)
-				continue;
-			scenarios.push_back(std::move(sc));
-			for (auto &t : scenarios.back()->targets)
-				reg.add(t);
-		}
-		if (self_check != SelfCheck::none) {
-			// loop-grow's device unless labels were given; without
-			// loop-grow in the run, the first device set up.
-			auto all = reg.all();
-			std::vector<std::string> labels;
-			std::stringstream ss(self_check_label);
-			for (std::string l; std::getline(ss, l, ',');)
-				labels.push_back(l);
-			if (labels.empty()) {
-				for (auto &t : all)
-					if (labels.empty() && t->label == "loop-grow")
-						labels.push_back(t->label);
-				if (labels.empty() && !all.empty())
-					labels.push_back(all.front()->label);
+void Run::start_walkers()
+{
+	for (int i = 0; i < opt_.walkers; i++) {
+		Worker *wp = add_worker("walker " + std::to_string(i));
+		uint64_t s = rng_();
+		Registry &reg = reg_;
+		wp->thread = std::thread([wp, s, &reg] {
+			try {
+				Walker walker(s);
+				Rng r(s);
+				while (!stop_flag) {
+					auto t = reg.pick(r);
+					if (!t)
+						break;
+					wp->begin("walking " + t->label, now_ms());
+					walker.walk(*t);
+					wp->end();
+				}
+			} catch (const std::exception &e) {
+				run_error(wp->name + ": " + e.what());
+				stop_flag = true;
 			}
-			for (const std::string &label : labels) {
-				bool have = false;
-				for (auto &t : all)
-					have |= t->label == label && !t->stable.empty();
-				if (!have)
-					throw std::runtime_error("--self-check: no device labelled '" +
-								 label + "' with stable regions");
-				printf("stress: self-check (%s) on %s\n",
-				       self_check == SelfCheck::map ? "map" : "readback",
-				       label.c_str());
-				arm_self_check(self_check, label);
-			}
-		}
+			wp->done = true;
+		});
+	}
+}
 
-		// A first, quiet walk of everything.
-		Walker first(rng());
-		for (auto &t : reg.all())
-			first.walk(*t);
-
-		for (int i = 0; i < walkers; i++) {
-			auto w = std::make_unique<Worker>();
-			w->name = "walker " + std::to_string(i);
-			Worker *wp = w.get();
-			uint64_t s = rng();
-			w->thread = std::thread([wp, s, &reg] {
+void Run::start_mutators()
+{
+	for (auto &sc : scenarios_) {
+		for (int m = 0; m < sc->mutators(); m++) {
+			Worker *wp = add_worker(std::string(sc->name()) +
+						" mutator " + std::to_string(m));
+			Scenario *scp = sc.get();
+			uint64_t s = rng_();
+			wp->thread = std::thread([wp, scp, m, s] {
+				Rng r(s);
 				try {
-					Walker walker(s);
-					Rng r(s);
 					while (!stop_flag) {
-						auto t = reg.pick(r);
-						if (!t)
-							break;
-						wp->begin("walking " + t->label, now_ms());
-						walker.walk(*t);
+						wp->begin(wp->name, now_ms());
+						counts.operations += scp->mutate(m, r);
 						wp->end();
+						// Leave the walkers CPU time.
+						nap(r, 10, 100);
 					}
 				} catch (const std::exception &e) {
 					run_error(wp->name + ": " + e.what());
@@ -308,141 +291,180 @@ int main(int argc, char **argv)
 				}
 				wp->done = true;
 			});
-			workers.push_back(std::move(w));
 		}
-		for (auto &sc : scenarios) {
-			for (int m = 0; m < sc->mutators(); m++) {
-				auto w = std::make_unique<Worker>();
-				w->name = std::string(sc->name()) + " mutator " + std::to_string(m);
-				Worker *wp = w.get();
-				Scenario *scp = sc.get();
-				uint64_t s = rng();
-				w->thread = std::thread([wp, scp, m, s] {
-					Rng r(s);
-					try {
-						while (!stop_flag) {
-							wp->begin(wp->name, now_ms());
-							counts.operations += scp->mutate(m, r);
-							wp->end();
-							// Leave the walkers CPU time.
-							nap(r, 10, 100);
-						}
-					} catch (const std::exception &e) {
-						run_error(wp->name + ": " + e.what());
-						stop_flag = true;
-					}
-					wp->done = true;
-				});
-				workers.push_back(std::move(w));
-			}
-		}
-
-		// Run for the time asked; a worker stuck in one operation for
-		// two minutes is a hang.
-		run_start = now_ms();
-		const int64_t deadline = run_start + seconds * 1000LL;
-		const int64_t hang_ms = 120 * 1000;
-		int64_t next_report = now_ms() + 60 * 1000;
-		while (!stop_flag && now_ms() < deadline) {
-			std::this_thread::sleep_for(std::chrono::milliseconds(200));
-			int64_t now = now_ms();
-			for (auto &w : workers) {
-				int64_t b = w->busy_since;
-				if (b && now - b > hang_ms && !hung) {
-					hung = true;
-					run_error(w->name + " stuck for " +
-						  std::to_string((now - b) / 1000) +
-						  " s in: " + w->what());
-					sysrq_blocked_tasks();
-					stop_flag = true;
-				}
-			}
-			if (now >= next_report) {
-				printf("stress: %" PRId64 " s: walks %" PRIu64
-				       ", operations %" PRIu64 ", wrong answers %" PRIu64 "\n",
-				       now / 1000, counts.walks.load(),
-				       counts.operations.load(), counts.wrong.load());
-				next_report += 60 * 1000;
-			}
-		}
-		stop_flag = true;
-		run_end = now_ms();
-
-		// Every worker ends its operation and stops.
-		const int64_t grace = now_ms() + hang_ms;
-		for (;;) {
-			bool all = true;
-			for (auto &w : workers)
-				all &= w->done.load();
-			if (all)
-				break;
-			if (now_ms() > grace) {
-				for (auto &w : workers)
-					if (!w->done)
-						run_error(w->name + " did not stop; in: " + w->what());
-				sysrq_blocked_tasks();
-				std::string line = counts_line(seconds, run_start, run_end) +
-						   " (workers hung: devices left behind)";
-				printf("%s\n", line.c_str());
-				fflush(stdout);
-				write_summary(summary_file, line);
-				// A thread stuck in the kernel keeps the process
-				// from exiting, and the guest from ending.
-				if (reboot_on_hang) {
-					printf("stress: --reboot-on-hang: resetting the guest\n");
-					fflush(stdout);
-					sysrq('b');
-				}
-				_exit(3);
-			}
-			std::this_thread::sleep_for(std::chrono::milliseconds(100));
-		}
-		for (auto &w : workers)
-			w->thread.join();
-
-		// Quiet now: every whole map must be exact.
-		if (counts.errors == 0) {
-			printf("stress: quiet checks\n");
-			Walker last(rng());
-			for (auto &sc : scenarios)
-				sc->quiet_check(last);
-		}
-	} catch (const std::exception &e) {
-		run_error(e.what());
-		stop_flag = true;
-		if (run_start && !run_end)
-			run_end = now_ms();
-		for (auto &w : workers)
-			if (w->thread.joinable())
-				w->thread.join();
 	}
+}
 
-	// Tear down in reverse order of creation.
-	while (!scenarios.empty())
-		scenarios.pop_back();
+// Run for the time asked, with the counts every minute; a worker stuck in
+// one operation for hang_ms is a hang, and ends the run.
+void Run::watch()
+{
+	start_ = now_ms();
+	const int64_t deadline = start_ + opt_.seconds * 1000LL;
+	int64_t next_report = now_ms() + 60 * 1000;
+	while (!stop_flag && now_ms() < deadline) {
+		std::this_thread::sleep_for(std::chrono::milliseconds(200));
+		int64_t now = now_ms();
+		for (auto &w : workers_) {
+			int64_t b = w->busy_since;
+			if (b && now - b > hang_ms && !hung_) {
+				hung_ = true;
+				run_error(fmt::format("{} stuck for {} s in: {}",
+						      w->name, (now - b) / 1000,
+						      w->what()));
+				sysrq_blocked_tasks();
+				stop_flag = true;
+			}
+		}
+		if (now >= next_report) {
+			utils::print(stdout, "stress: {} s: walks {}, operations "
+				     "{}, wrong answers {}\n", now / 1000,
+				     counts.walks.load(), counts.operations.load(),
+				     counts.wrong.load());
+			next_report += 60 * 1000;
+		}
+	}
+	stop_flag = true;
+	end_ = now_ms();
+}
+
+// Every worker ends its operation and stops; one that does not within
+// hang_ms ends the process (stuck()).
+void Run::stop_workers()
+{
+	const int64_t grace = now_ms() + hang_ms;
+	for (;;) {
+		bool all = true;
+		for (auto &w : workers_)
+			all &= w->done.load();
+		if (all)
+			break;
+		if (now_ms() > grace)
+			stuck();
+		std::this_thread::sleep_for(std::chrono::milliseconds(100));
+	}
+	for (auto &w : workers_)
+		w->thread.join();
+}
+
+// Workers hung in the kernel: the counts, then exit 3 at once (or reset
+// the guest: such a thread keeps the process, and the guest, from ending).
+void Run::stuck()
+{
+	for (auto &w : workers_)
+		if (!w->done)
+			run_error(w->name + " did not stop; in: " + w->what());
+	sysrq_blocked_tasks();
+	std::string line = counts_line(opt_.seconds, start_, end_) +
+			   " (workers hung: devices left behind)";
+	utils::print(stdout, "{}\n", line);
+	fflush(stdout);
+	write_summary(opt_.summary_file, line);
+	if (opt_.reboot_on_hang) {
+		utils::print(stdout, "stress: --reboot-on-hang: resetting the guest\n");
+		fflush(stdout);
+		sysrq('b');
+	}
+	_exit(3);
+}
+
+// Quiet now: every whole map must be exact.
+void Run::quiet_checks()
+{
+	if (counts.errors != 0)
+		return;
+	utils::print(stdout, "stress: quiet checks\n");
+	Walker last(rng_());
+	for (auto &sc : scenarios_)
+		sc->quiet_check(last);
+}
+
+// A failure of the run: the workers stop.
+void Run::failed(const std::string &what)
+{
+	run_error(what);
+	stop_flag = true;
+	if (start_ && !end_)
+		end_ = now_ms();
+	for (auto &w : workers_)
+		if (w->thread.joinable())
+			w->thread.join();
+}
+
+// Tear down in reverse order of creation.
+void Run::tear_down()
+{
+	while (!scenarios_.empty())
+		scenarios_.pop_back();
+}
+
+// The targets, the judged walks and the counts line; the exit status.
+int Run::report()
+{
+	print_targets(reg_);
+	utils::print(stdout, "stress: judged {} walks ({} with data over a "
+		     "hole where a provider could not look), {} overlapped a "
+		     "teardown, {} found no device; read back {} MiB of holes; "
+		     "run errors {}\n",
+		     counts.checked.load(), counts.conservative.load(),
+		     counts.torn.load(), counts.skipped.load(),
+		     counts.bytes_read.load() >> 20, counts.errors.load());
+	std::string line = counts_line(opt_.seconds, start_, end_);
+	utils::print(stdout, "{}\n", line);
+	write_summary(opt_.summary_file, line);
+	if (counts.wrong)
+		return 1;
+	if (hung_)
+		return 3;
+	if (counts.errors)
+		return 2;
+	return 0;
+}
+
+// Loop and dm devices of the run still there after its teardown.
+void left_behind(const std::set<std::string> &loops_before,
+		 const std::set<std::string> &dms_before)
+{
 	for (const std::string &l : bound_loop_devices())
 		if (!loops_before.count(l))
 			run_error("left " + l + " bound");
 	for (const std::string &d : dm_devices())
 		if (!dms_before.count(d))
 			run_error("left " + d + " behind");
+}
 
-	print_targets(reg);
-	printf("stress: judged %" PRIu64 " walks (%" PRIu64
-	       " with data over a hole where a provider could not look), %" PRIu64
-	       " overlapped a teardown, %" PRIu64 " found no device; read back %"
-	       PRIu64 " MiB of holes; run errors %" PRIu64 "\n",
-	       counts.checked.load(), counts.conservative.load(),
-	       counts.torn.load(), counts.skipped.load(),
-	       counts.bytes_read.load() >> 20, counts.errors.load());
-	std::string line = counts_line(seconds, run_start, run_end);
-	printf("%s\n", line.c_str());
-	write_summary(summary_file, line);
-	if (counts.wrong)
-		return 1;
-	if (hung)
-		return 3;
-	if (counts.errors)
-		return 2;
-	return 0;
+} // namespace
+
+int main(int argc, char **argv)
+{
+	Options opt;
+	if (int rc = parse_options(argc, argv, &opt))
+		return rc;
+	scsi_debug_ko = opt.scsi_debug_ko;
+
+	setvbuf(stdout, nullptr, _IOLBF, 0);
+	utils::print(stdout, "stress: seed {} (--seed={} builds the same "
+		     "layouts), {} s, {} walkers\n", opt.seed, opt.seed,
+		     opt.seconds, opt.walkers);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	const auto loops_before = bound_loop_devices();
+	const auto dms_before = dm_devices();
+	Run run(opt);
+	try {
+		run.set_up();
+		run.arm_self_checks();
+		run.first_walk();
+		run.start_walkers();
+		run.start_mutators();
+		run.watch();
+		run.stop_workers();
+		run.quiet_checks();
+	} catch (const std::exception &e) {
+		run.failed(e.what());
+	}
+	run.tear_down();
+	left_behind(loops_before, dms_before);
+	return run.report();
 }

@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
-#include <getopt.h>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <sys/stat.h>
@@ -16,6 +15,13 @@
 #include <vector>
 
 #include "seek_map.h"
+#include "utils/cli.h"
+// CMakeLists.txt links fmt::fmt-header-only to holecopy and stress, not
+// (yet) to seekmap: the same header-only fmt here.
+#ifndef FMT_HEADER_ONLY
+#define FMT_HEADER_ONLY 1
+#endif
+#include "utils/print.h"
 
 using json = nlohmann::ordered_json;
 
@@ -79,22 +85,21 @@ static void print_table(const char *path, int64_t size, const Range &r,
 			const std::vector<Row> &rows, int64_t data,
 			size_t data_extents, uint64_t calls)
 {
-	printf("%s: %s", path, seekmap::human_size(size).c_str());
+	using seekmap::human_size;
+	utils::print(stdout, "{}: {}", path, human_size(size));
 	if (r.offset || r.offset + r.length != size)
-		printf(", bytes %lld to %lld (%s)", (long long)r.offset,
-		       (long long)(r.offset + r.length),
-		       seekmap::human_size(r.length).c_str());
-	printf("\n%16s %16s  %s\n", "offset", "length", "type");
+		utils::print(stdout, ", bytes {} to {} ({})", r.offset,
+			     r.offset + r.length, human_size(r.length));
+	utils::print(stdout, "\n{:>16} {:>16}  {}\n", "offset", "length",
+		     "type");
 	for (const Row &row : rows)
-		printf("%16lld %16lld  %-4s (%s)\n", (long long)row.offset,
-		       (long long)row.length, row.data ? "data" : "hole",
-		       seekmap::human_size(row.length).c_str());
-	printf("data %s (%lld bytes), holes %s (%lld bytes), "
-	       "%zu data extents, %llu lseek calls\n",
-	       seekmap::human_size(data).c_str(), (long long)data,
-	       seekmap::human_size(r.length - data).c_str(),
-	       (long long)(r.length - data), data_extents,
-	       (unsigned long long)calls);
+		utils::print(stdout, "{:16} {:16}  {:<4} ({})\n", row.offset,
+			     row.length, row.data ? "data" : "hole",
+			     human_size(row.length));
+	utils::print(stdout, "data {} ({} bytes), holes {} ({} bytes), {} data "
+		     "extents, {} lseek calls\n",
+		     human_size(data), data, human_size(r.length - data),
+		     r.length - data, data_extents, calls);
 }
 
 static json map_json(const char *path, int64_t size, const Range &r,
@@ -122,7 +127,7 @@ static json map_json(const char *path, int64_t size, const Range &r,
 static int print_map(const char *path, Range r, json *doc)
 {
 	auto error = [&](const std::string &msg) {
-		fprintf(stderr, "seekmap: %s: %s\n", path, msg.c_str());
+		utils::print(stderr, "seekmap: {}: {}\n", path, msg);
 		if (doc) {
 			json j = json_path(path);
 			j["error"] = msg;
@@ -133,22 +138,20 @@ static int print_map(const char *path, Range r, json *doc)
 	struct stat st;
 	int fd = seekmap::open_file_or_blockdev(path, O_RDONLY, &st);
 	if (fd == -EINVAL)
-		return error(std::string("not a regular file or block "
-					 "device (") +
-			     seekmap::file_type(st.st_mode) + ")");
+		return error(fmt::format("not a regular file or block device "
+					 "({})", seekmap::file_type(st.st_mode)));
 	if (fd < 0)
 		return error(strerror(-fd));
 	int64_t size = seekmap::fd_size(fd, st);
 	if (size < 0) {
 		close(fd);
-		return error(std::string("cannot read the size: ") +
-			     strerror(-size));
+		return error(fmt::format("cannot read the size: {}",
+					 strerror(-size)));
 	}
 	if (r.offset > size) {
 		close(fd);
-		return error("offset " + std::to_string(r.offset) +
-			     " is past the end (" + std::to_string(size) +
-			     " bytes)");
+		return error(fmt::format("offset {} is past the end ({} bytes)",
+					 r.offset, size));
 	}
 	if (r.length < 0 || r.length > size - r.offset)
 		r.length = size - r.offset;
@@ -160,8 +163,8 @@ static int print_map(const char *path, Range r, json *doc)
 			return error("this kernel does not support "
 				     "SEEK_DATA/SEEK_HOLE on block devices");
 		if (w.err)
-			return error(std::string(strerror(w.err)) + ": " +
-				     w.error);
+			return error(fmt::format("{}: {}", strerror(w.err),
+						 w.error));
 		return error("inconsistent answer: " + w.error);
 	}
 
@@ -187,65 +190,48 @@ static int print_map(const char *path, Range r, json *doc)
 
 int main(int argc, char **argv)
 {
-	enum { OFFSET = 256, LENGTH };
-	static const struct option longopts[] = {
-		{"json", no_argument, nullptr, 'j'},
-		{"offset", required_argument, nullptr, OFFSET},
-		{"length", required_argument, nullptr, LENGTH},
-		{"help", no_argument, nullptr, 'h'},
-		{},
-	};
 	bool json_out = false;
 	Range range;
-	int c;
+	std::vector<std::string> paths;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, nullptr)) != -1) {
-		switch (c) {
-		case 'j':
-			json_out = true;
-			break;
-		case OFFSET:
-		case LENGTH: {
-			int64_t v = seekmap::parse_size(optarg);
-			if (v < 0) {
-				fprintf(stderr, "seekmap: invalid %s '%s'\n%s",
-					c == OFFSET ? "offset" : "length",
-					optarg, short_usage);
-				return 2;
-			}
-			(c == OFFSET ? range.offset : range.length) = v;
-			break;
-		}
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		default:
-			if (optopt)
-				fprintf(stderr, "seekmap: option -%c: %s\n%s",
-					optopt, "unknown or missing argument",
-					short_usage);
-			else
-				fprintf(stderr, "seekmap: unknown option "
-					"%s\n%s", argv[optind - 1],
-					short_usage);
-			return 2;
-		}
+	// --offset=N and --length=N: a size, as parse_size() reads it.
+	auto size = [](const char *what, int64_t *to) {
+		return [what, to](const std::string &arg) {
+			int64_t v = seekmap::parse_size(arg.c_str());
+			if (v < 0)
+				throw cli::Usage(fmt::format("invalid {} '{}'",
+							     what, arg));
+			*to = v;
+		};
+	};
+	try {
+		cli::Parser("seekmap")
+			.flag("json", [&] { json_out = true; })
+			.value("offset", size("offset", &range.offset))
+			.value("length", size("length", &range.length))
+			.flag("h,help", [] { throw cli::Help(); })
+			.parse(argc, argv).swap(paths);
+	} catch (const cli::Help &) {
+		fputs(usage, stdout);
+		return 0;
+	} catch (const cli::Usage &e) {
+		utils::print(stderr, "seekmap: {}\n{}", e.what(), short_usage);
+		return 2;
 	}
-	if (optind == argc) {
-		fputs(short_usage, stderr);
+	if (paths.empty()) {
+		utils::print(stderr, "seekmap: expected a PATH\n{}", short_usage);
 		return 2;
 	}
 	int rc = 0;
 	json doc = json::array();
-	for (int i = optind; i < argc; i++) {
-		rc |= print_map(argv[i], range, json_out ? &doc : nullptr);
+	for (const std::string &path : paths) {
+		rc |= print_map(path.c_str(), range, json_out ? &doc : nullptr);
 		fflush(stdout);
 	}
 	if (json_out)
-		printf("%s\n", doc.dump().c_str());
+		utils::print(stdout, "{}\n", doc.dump());
 	if (fflush(stdout) || ferror(stdout)) {
-		fprintf(stderr, "seekmap: write error on standard output\n");
+		utils::print(stderr, "seekmap: write error on standard output\n");
 		return 1;
 	}
 	return rc;

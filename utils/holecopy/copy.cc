@@ -317,10 +317,10 @@ void Copy::prepare_dst()
 // Say once that SRC is read whole.
 static void reading_all(const File &src)
 {
-	fprintf(stderr, "holecopy: %s: %s; reading every byte\n", src.path,
-		src.blk() ? "this kernel does not support SEEK_DATA/SEEK_HOLE "
-			    "on block devices"
-			  : "SEEK_DATA/SEEK_HOLE not supported");
+	utils::print(stderr, "holecopy: {}: {}; reading every byte\n", src.path,
+		     src.blk() ? "this kernel does not support SEEK_DATA/SEEK_HOLE "
+			         "on block devices"
+			       : "SEEK_DATA/SEEK_HOLE not supported");
 }
 
 void Copy::run()

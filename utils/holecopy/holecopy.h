@@ -25,6 +25,7 @@
 
 #include <fmt/format.h>
 
+#include "utils/print.h"
 #include "utils/seek_map.h"
 
 namespace holecopy {
@@ -62,8 +63,8 @@ struct Options {
 	bool progress = false;
 	int progress_fd = -1;
 	bool quiet = false;
-	const char *src = nullptr;
-	const char *dst = nullptr;
+	std::string src;
+	std::string dst;
 };
 
 // The command line into @opt; 0, or the exit status of a usage error

@@ -46,8 +46,8 @@ int main(int argc, char **argv)
 	const int trouble = opt.verify_only ? exit_trouble : 1;
 
 	File src, dst;
-	src.path = opt.src;
-	dst.path = opt.dst;
+	src.path = opt.src.c_str();
+	dst.path = opt.dst.c_str();
 	try {
 		open_src(src);
 		open_dst(dst, opt.verify_only, src.st.st_mode);
@@ -55,7 +55,7 @@ int main(int argc, char **argv)
 		if (!opt.verify_only && !dst.blk())
 			check_not_backing(dst);
 	} catch (const Error &e) {
-		fprintf(stderr, "holecopy: %s\n", e.what());
+		utils::print(stderr, "holecopy: {}\n", e.what());
 		return trouble;
 	}
 
@@ -66,13 +66,13 @@ int main(int argc, char **argv)
 			copy.summary();
 		}
 		if ((opt.verify || opt.verify_only) && !copy.verify()) {
-			fprintf(stderr, "holecopy: %s does not match %s\n",
-				dst.path, src.path);
+			utils::print(stderr, "holecopy: {} does not match {}\n",
+				     dst.path, src.path);
 			return 1;
 		}
 	} catch (const Error &e) {
 		copy.end_progress();
-		fprintf(stderr, "holecopy: %s\n", e.what());
+		utils::print(stderr, "holecopy: {}\n", e.what());
 		if (!opt.verify_only)
 			copy.incomplete();
 		// Stopped by a signal: say so in the status, as a shell does.

@@ -4,9 +4,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fcntl.h>
-#include <getopt.h>
+#include <string>
+#include <vector>
 
 #include "holecopy.h"
+#include "utils/cli.h"
 
 namespace holecopy {
 
@@ -48,6 +50,24 @@ static const char usage[] =
 	"1 different, 2 trouble. Stopped by a signal (SIGINT, SIGTERM,\n"
 	"SIGHUP): 128 + its number, after saying that DST is incomplete.\n";
 
+// A bad --progress=FD, said without the short usage.
+struct BadFd : cli::Usage {
+	using cli::Usage::Usage;
+};
+
+// The FD of --progress=FD: a number, and open.
+static int progress_fd(const std::string &arg)
+{
+	try {
+		int fd = int(cli::number("--progress", arg, 0, INT_MAX));
+		if (fcntl(fd, F_GETFL) >= 0)
+			return fd;
+	} catch (const cli::Usage &) {
+	}
+	throw BadFd(fmt::format("--progress={}: not an open file descriptor",
+				arg));
+}
+
 static const char short_usage[] =
 	"usage: holecopy [--verify|--verify-only] [--destination-is-zero]\n"
 	"                [--copy-range] [--progress[=FD]] [--quiet] SRC DST"
@@ -55,76 +75,42 @@ static const char short_usage[] =
 
 int parse_options(int argc, char **argv, Options *opt)
 {
-	enum { VERIFY_ONLY = 256, DST_ZEROED, COPY_RANGE, NO_COPY_RANGE,
-	       PROGRESS };
-	static const struct option longopts[] = {
-		{"verify", no_argument, nullptr, 'v'},
-		{"verify-only", no_argument, nullptr, VERIFY_ONLY},
-		{"destination-is-zero", no_argument, nullptr, DST_ZEROED},
-		// The names of earlier versions.
-		{"dst-is-zeroed", no_argument, nullptr, DST_ZEROED},
-		{"no-zero-holes", no_argument, nullptr, DST_ZEROED},
-		{"copy-range", no_argument, nullptr, COPY_RANGE},
-		{"no-copy-range", no_argument, nullptr, NO_COPY_RANGE},
-		{"progress", optional_argument, nullptr, PROGRESS},
-		{"quiet", no_argument, nullptr, 'q'},
-		{"help", no_argument, nullptr, 'h'},
-		{},
-	};
-	int c;
-
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "qh", longopts, nullptr)) != -1) {
-		switch (c) {
-		case 'v':
-			opt->verify = true;
-			break;
-		case VERIFY_ONLY:
-			opt->verify_only = true;
-			break;
-		case DST_ZEROED:
-			opt->dst_zeroed = true;
-			break;
-		case COPY_RANGE:
-			opt->copy_range = true;
-			break;
-		case NO_COPY_RANGE:
-			opt->copy_range = false;
-			break;
-		case PROGRESS:
-			opt->progress = true;
-			if (optarg) {
-				char *end;
-				long fd = strtol(optarg, &end, 10);
-				if (!*optarg || *end || fd < 0 || fd > INT_MAX ||
-				    fcntl((int)fd, F_GETFL) < 0) {
-					fprintf(stderr, "holecopy: --progress="
-						"%s: not an open file "
-						"descriptor\n", optarg);
-					return 2;
-				}
-				opt->progress_fd = (int)fd;
-			}
-			break;
-		case 'q':
-			opt->quiet = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			exit(0);
-		default:
-			fprintf(stderr, "holecopy: unknown option %s\n%s",
-				argv[optind - 1], short_usage);
-			return 2;
-		}
-	}
-	if (argc - optind != 2) {
-		fprintf(stderr, "holecopy: expected SRC and DST\n%s",
-			short_usage);
+	std::vector<std::string> files;
+	try {
+		cli::Parser("holecopy")
+			.flag("verify", [&] { opt->verify = true; })
+			.flag("verify-only", [&] { opt->verify_only = true; })
+			// The name nbdcopy uses, and those of earlier versions.
+			.flag("destination-is-zero,dst-is-zeroed,no-zero-holes",
+			      [&] { opt->dst_zeroed = true; })
+			.flag("copy-range", [&] { opt->copy_range = true; })
+			.flag("no-copy-range", [&] { opt->copy_range = false; })
+			// --progress=FD only: "--progress SRC DST" keeps SRC.
+			.optional("progress", [&](const std::string *fd) {
+				opt->progress = true;
+				if (fd)
+					opt->progress_fd = progress_fd(*fd);
+			})
+			.flag("q,quiet", [&] { opt->quiet = true; })
+			.flag("h,help", [] { throw cli::Help(); })
+			.parse(argc, argv).swap(files);
+	} catch (const cli::Help &) {
+		fputs(usage, stdout);
+		exit(0);
+	} catch (const BadFd &e) {
+		utils::print(stderr, "holecopy: {}\n", e.what());
+		return 2;
+	} catch (const cli::Usage &e) {
+		utils::print(stderr, "holecopy: {}\n{}", e.what(), short_usage);
 		return 2;
 	}
-	opt->src = argv[optind];
-	opt->dst = argv[optind + 1];
+	if (files.size() != 2) {
+		utils::print(stderr, "holecopy: expected SRC and DST\n{}",
+			     short_usage);
+		return 2;
+	}
+	opt->src = files[0];
+	opt->dst = files[1];
 	return 0;
 }
 

@@ -31,9 +31,8 @@ bool Copy::check_dst(int64_t a, int64_t b, char *src)
 			int64_t i = 0;
 			while (buf_[i] == want[i])
 				i++;
-			fprintf(stderr, "holecopy: verify: %s and %s differ "
-				"at byte %lld\n", src_.path, dst_.path,
-				(long long)(p + i));
+			utils::print(stderr, "holecopy: verify: {} and {} differ "
+				     "at byte {}\n", src_.path, dst_.path, p + i);
 			return false;
 		}
 		p += n;
@@ -80,14 +79,13 @@ bool Copy::verify()
 	phase_ = "verify";
 	phase_start_ = std::chrono::steady_clock::now();
 	if (!dst_.blk() && dst_.size != size) {
-		fprintf(stderr, "holecopy: verify: %s has %lld bytes, %s has "
-			"%lld\n", dst_.path, (long long)dst_.size, src_.path,
-			(long long)size);
+		utils::print(stderr, "holecopy: verify: {} has {} bytes, {} has "
+			     "{}\n", dst_.path, dst_.size, src_.path, size);
 		same = false;
 	} else if (dst_.size < size) {
-		fprintf(stderr, "holecopy: verify: %s (%lld bytes) is smaller "
-			"than %s (%lld bytes)\n", dst_.path,
-			(long long)dst_.size, src_.path, (long long)size);
+		utils::print(stderr, "holecopy: verify: {} ({} bytes) is smaller "
+			     "than {} ({} bytes)\n", dst_.path, dst_.size,
+			     src_.path, size);
 		same = false;
 	}
 	size = std::min(size, dst_.size);
@@ -103,11 +101,11 @@ bool Copy::verify()
 	}
 	end_progress();
 	if (same && !opt_.quiet)
-		fprintf(stderr, "holecopy: verify: %s matches %s (%lld "
-			"bytes; read %s of data from both, %s of %s in the "
-			"holes of %s)\n", dst_.path, src_.path,
-			(long long)size, human_size(copied_).c_str(),
-			human_size(dst_read_).c_str(), dst_.path, src_.path);
+		utils::print(stderr, "holecopy: verify: {} matches {} ({} bytes; "
+			     "read {} of data from both, {} of {} in the holes "
+			     "of {})\n", dst_.path, src_.path, size,
+			     human_size(copied_), human_size(dst_read_),
+			     dst_.path, src_.path);
 	return same;
 }
 
