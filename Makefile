@@ -11,7 +11,7 @@
 #   make check-series   apply, build (W=1, sparse, modules, i386) and check
 #                       every patch of the series
 #   make check-overlay  the overlaid kernel files are the series applied
-#   make bench          the benchmarks on the plain kernel (docs/figures.md)
+#   make bench          the benchmarks on the plain kernel (docs/bench.md)
 #   make stress         the stress tool for STRESS_S seconds (600)
 #   make mutants        each defect of tests/mutants against the cases that
 #                       must catch it (MUTANTS='NN ...': those only)

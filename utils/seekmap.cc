@@ -16,11 +16,6 @@
 
 #include "seek_map.h"
 #include "utils/cli.h"
-// CMakeLists.txt links fmt::fmt-header-only to holecopy and stress, not
-// (yet) to seekmap: the same header-only fmt here.
-#ifndef FMT_HEADER_ONLY
-#define FMT_HEADER_ONLY 1
-#endif
 #include "utils/print.h"
 
 using json = nlohmann::ordered_json;
