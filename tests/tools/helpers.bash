@@ -21,8 +21,11 @@ HOLECOPY=$(realpath "${HOLECOPY:?HOLECOPY must name holecopy}")
 # The Python helpers next to the cases.
 PY=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
+# shellcheck disable=SC2034 # for the cases
 MiB=$((1 << 20))
+# shellcheck disable=SC2034
 LAYOUT=(0:1M $((5 * MiB)):64K $((10 * MiB)):2M $((19 * MiB)):1M)
+# shellcheck disable=SC2034
 LAYOUT_DATA=$((1 * MiB + 64 * 1024 + 2 * MiB + 1 * MiB))
 
 setup() {
@@ -33,7 +36,7 @@ setup() {
 	set -o pipefail
 	W=$BATS_TEST_TMPDIR
 	PIDS=()
-	cd "$W"
+	cd "$W" || return 1
 }
 
 teardown() {
@@ -113,6 +116,7 @@ same_bytes() { cmp -- "$1" "$2" >/dev/null || die "$1 and $2 differ"; }
 io_read() {
 	local r
 	r=$(python3 "$PY/io-read.py" "$W" "$@") || die "io_read failed"
+	# shellcheck disable=SC2034 # for the case
 	read -r IO_READ IO_RC <<<"$r"
 }
 

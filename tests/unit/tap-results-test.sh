@@ -23,7 +23,7 @@ expect() {
 	[ "$got" = "$want" ] || fail "$name: output:"$'\n'"$got"$'\n'"expected:"$'\n'"$want"
 }
 
-cat >"$dir/gtest.tap" <<'TAP'
+cat >"$dir/gtest.tap" <<'EOF'
 TAP version 13
 ok 1 LoopMap.Pass
   ---
@@ -63,7 +63,7 @@ ok 5 Told.Kernel
     expect_kernel: "patched"
   ...
 1..5
-TAP
+EOF
 expect gtest 1 'pass map LoopMap.Pass
 skip map LoopMap.Skip no scsi_debug here
 fail map LoopMap.Fail tests/x.cc:20 | Value of: MapIs(fd, size, want) | device map [0,4096) | tests/x.cc:31 | ...
@@ -81,7 +81,7 @@ pass Told.Kernel
 
 # bats --tap: the plan first, a passing case's output (its note, the last
 # line) and a failure's diagnostics as "#" lines; a skip without a reason.
-cat >"$dir/bats.tap" <<'TAP'
+cat >"$dir/bats.tap" <<'EOF'
 1..4
 ok 1 seekmap-table
 # a line
@@ -92,7 +92,7 @@ not ok 2 holecopy-quiet
 # --quiet printed: x
 ok 3 holecopy-usage # skip needs root
 ok 4 kernel-as-expected # SKIP
-TAP
+EOF
 expect bats 1 'pass seekmap-table 8 lseek calls
 fail holecopy-quiet (in test file tests/tools/holecopy-quiet.bats, line 9) | `die "--quiet printed: x"'"'"' failed | --quiet printed: x
 skip holecopy-usage needs root
@@ -100,7 +100,7 @@ skip kernel-as-expected
 1 passed, 1 failed, 2 skipped'
 
 # kselftest under its runner: the test's own TAP is the "# " lines.
-cat >"$dir/kselftest.tap" <<'TAP'
+cat >"$dir/kselftest.tap" <<'EOF'
 TAP version 13
 1..1
 # timeout set to 2400
@@ -119,7 +119,7 @@ TAP version 13
 # # FAILED: 2 / 3 tests passed.
 # # Totals: pass:1 fail:1 xfail:0 xpass:0 skip:1 error:0
 not ok 1 selftests: block_seek_hole: seek_hole_data # exit=1
-TAP
+EOF
 expect kselftest 1 'pass loop.basic
 skip sd.lbprz no scsi_debug module
 fail ram.grow RUN ram.grow ... | seek_hole_data.c:88:grow:Expected 4096 (4096) == off (0) | FAIL ram.grow
