@@ -10,8 +10,11 @@
 #        userspace/qemu/test-qemu.sh BINDIR_PATCHED BINDIR_UNPATCHED
 #
 # Each BINDIR holds qemu-img, qemu-nbd and qemu-storage-daemon. Runs as root
-# (loop and device-mapper devices; skips otherwise). Prints PASS/FAIL/SKIP
-# per case and exits non-zero if any case failed. The expected maps come
+# (loop and device-mapper devices; skips otherwise). Prints TAP version 13
+# on stdout ("ok N name", "not ok N name" and its reason as a "#" line,
+# "ok N name # SKIP reason", the plan first; harness/check reads it with
+# harness/tap-results), then a totals line, and exits non-zero if any case
+# failed. The expected maps come
 # from the layouts the cases write, at the granularity of the device's map
 # (4 KiB pages of a loop device's tmpfs backing file, the thin pool's
 # 64 KiB blocks), never from the tools under test. On a patched kernel the
@@ -27,7 +30,8 @@ if [ $# -ne 2 ]; then
 fi
 NEW=$(realpath "$1")
 OLD=$(realpath "$2")
-QMP=$(dirname "$(realpath "$0")")/qmp.py
+HERE=$(dirname "$(realpath "$0")")
+QMP=$HERE/qmp.py
 for d in "$NEW" "$OLD"; do
 	for b in qemu-img qemu-nbd qemu-storage-daemon; do
 		[ -x "$d/$b" ] || { echo "$0: $d/$b is not executable" >&2; exit 2; }
@@ -127,18 +131,7 @@ qmap() {
 	[ $# -gt 0 ] || set -- -f raw
 	run 0 "$bin/qemu-img" map --output=json "$@" "$img"
 	cp "$W/out" "$W/map.json"
-	python3 - "$W/map.json" <<'EOF'
-import json, sys
-ext = []
-for e in json.load(open(sys.argv[1])):
-    if e["data"]:
-        if ext and ext[-1][0] + ext[-1][1] == e["start"]:
-            ext[-1][1] += e["length"]
-        else:
-            ext.append([e["start"], e["length"]])
-for s, l in ext:
-    print(f"{s}+{l}")
-EOF
+	python3 "$HERE/map-extents.py" "$W/map.json"
 }
 
 # same_extents WHAT GOT WANT: fail with both if they differ.
@@ -171,16 +164,7 @@ devsize() { blockdev --getsize64 "$1"; }
 # kernel_answers DEV: "patched" if lseek(SEEK_DATA) works on DEV, else
 # "unpatched" (EINVAL); the kernel's own answer, not QEMU's.
 kernel_answers() {
-	python3 - "$1" <<'EOF'
-import errno, os, sys
-fd = os.open(sys.argv[1], os.O_RDONLY)
-try:
-    os.lseek(fd, 0, os.SEEK_DATA)
-    print("patched")
-except OSError as e:
-    print("unpatched" if e.errno == errno.EINVAL else
-          "patched" if e.errno == errno.ENXIO else "error " + str(e))
-EOF
+	python3 "$HERE/kernel-answers.py" "$1"
 }
 
 # kernel: how the kernel answers ("patched" or "unpatched"), asked once
@@ -569,11 +553,14 @@ report() {
 	rc=$(cat "$T/$name/rc")
 	why=$(tail -n 1 "$T/$name/log")
 	[ "$(cat "$T/$name/took")" -lt 5 ] || took=" [$(cat "$T/$name/took") s]"
+	n=$((n + 1))
 	case $rc in
-	0)  echo "PASS $name${why:+ ($why)}$took"; passed=$((passed + 1)) ;;
-	77) echo "SKIP $name: $why"; skipped=$((skipped + 1)) ;;
-	*)  echo "FAIL $name: $why$took"; failed=$((failed + 1)) ;;
+	0)  echo "ok $n $name"; passed=$((passed + 1)) ;;
+	77) echo "ok $n $name # SKIP $why"; skipped=$((skipped + 1)) ;;
+	*)  echo "not ok $n $name"; failed=$((failed + 1)) ;;
 	esac
+	# A pass's note, a failure's reason.
+	[ -z "$why$took" ] || [ "$rc" = 77 ] || echo "# ${why:-done}$took"
 }
 
 run_cases() {
@@ -626,6 +613,9 @@ patched|unpatched) ;;
 *) echo "test-qemu: lseek(SEEK_DATA) on a loop device: $KERNEL_ANSWERS" >&2 ;;
 esac
 
+echo "TAP version 13"
+echo "1..${#CASES[@]}"
+n=0
 run_cases
 
 echo "test-qemu: $passed passed, $failed failed, $skipped skipped"
