@@ -351,6 +351,12 @@ Device::~Device()
 		if (e.code().value() != ENXIO)
 			fprintf(stderr, "could not remove dm device %s: %s\n",
 				name_.c_str(), e.what());
+	} catch (const std::exception &e) {
+		fprintf(stderr, "could not remove dm device %s: %s\n",
+			name_.c_str(), e.what());
+	} catch (...) {
+		fprintf(stderr, "could not remove dm device %s\n",
+			name_.c_str());
 	}
 }
 

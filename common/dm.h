@@ -5,9 +5,13 @@
 // libdevmapper makes and unlinks the /dev/mapper nodes itself, at create
 // and remove. Safe to call from several threads (the stress tool does):
 // the node updates, libdevmapper's one piece of shared state, are
-// serialised here; suspends and resumes are not, so one that blocks holds
-// up no other device. Failures throw std::system_error with the ioctl's
-// errno and libdevmapper's message.
+// serialised here, so creates and removes run one at a time (a remove
+// that waits, for a pool's metadata commit say, holds up the others);
+// suspends, resumes, loads and messages are not serialised, so one that
+// blocks holds up no other device. Failures throw std::system_error with
+// the ioctl's errno and libdevmapper's message. A deferred remove unlinks
+// /dev/mapper/NAME at once (as dmsetup without udev does); /dev/dm-N
+// stays until the last close.
 #pragma once
 
 #include <cstdint>

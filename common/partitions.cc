@@ -61,7 +61,10 @@ void apply(fdisk_context *cxt, const std::string &path, const std::string &scrip
 		fail(rc, "apply to " + path + " the script\n" + script);
 	if (int rc = fdisk_write_disklabel(cxt))
 		fail(rc, "write the label of " + path);
-	if (int rc = fdisk_deassign_device(cxt, 0))
+	// nosync: the target is fsync()ed, but no global sync(), which sfdisk
+	// --no-tell-kernel skips too and which would wait for any suspended
+	// device with dirty pages.
+	if (int rc = fdisk_deassign_device(cxt, 1))
 		fail(rc, "close " + path);
 }
 

@@ -6,10 +6,12 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <functional>
 #include <future>
+#include <memory>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <system_error>
@@ -253,14 +255,39 @@ TEST_F(DmApi, RemoveOfAnOpenDevice)
 	EXPECT_NE(access(sysdir.c_str(), F_OK), 0) << sysdir;
 }
 
-// The destructor resumes a device left suspended before removing it.
+// The destructor resumes a device left suspended before removing it: a
+// reader blocked in I/O on it (as a test's walker or reader may be when
+// the test fails) then completes and closes, and the remove succeeds.
+// (A suspended device that nobody has open is removed without a resume.)
 TEST_F(DmApi, DestructorRemovesASuspendedDevice)
 {
 	const std::string name = api_name("suspended");
-	{
-		dm::Device dev(name, {{0, 1 * MiB, "zero", ""}});
-		dev.suspend();
-	}
+	std::future<ssize_t> reader;
+	auto dev = std::make_unique<dm::Device>(
+		name, dm::Table{{0, 1 * MiB, "zero", ""}});
+	const int fd = open(dev->path().c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+	ASSERT_GE(fd, 0) << strerror(errno);
+	dev->suspend();
+	reader = std::async(std::launch::async, [fd] {
+		void *buf = nullptr;
+		ssize_t r = -1;
+		if (posix_memalign(&buf, 4096, 4096) == 0)
+			r = pread(fd, buf, 4096, 0);
+		free(buf);
+		close(fd);
+		return r;
+	});
+	EXPECT_EQ(reader.wait_for(std::chrono::milliseconds(500)),
+		  std::future_status::timeout)
+		<< "a read of the suspended device did not wait";
+	const auto t0 = std::chrono::steady_clock::now();
+	dev.reset();
+	const auto took = std::chrono::steady_clock::now() - t0;
+	EXPECT_LT(took, std::chrono::seconds(10))
+		<< "the destructor waited for the reader's close";
+	ASSERT_EQ(reader.wait_for(std::chrono::seconds(10)),
+		  std::future_status::ready);
+	EXPECT_EQ(reader.get(), 4096);
 	EXPECT_FALSE(dm::exists(name));
 }
 
