@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <iostream>
 #include <linux/fs.h>
+#include <linux/loop.h>
 #include <memory>
 #include <random>
 #include <spawn.h>
@@ -412,6 +413,50 @@ TEST_F(ThinOrigin, AnswersWhileResumeWaitsBeforePreresume)
 	}
 	ASSERT_TRUE(resume.finish())
 		<< "dmsetup resume failed or did not end after the pool resumed";
+	EXPECT_TRUE(MapIs(thin.fd(), size, want));
+}
+
+// The new table's constructor reads the external origin's size, and
+// thin_preresume() reads it again: an origin that grows between the two
+// (its loop device's capacity raised after the table was loaded) is
+// served whole once the resume ends, so a query in between must already
+// answer from the larger origin, not report its new data as holes.
+TEST_F(ThinOrigin, AnswersForAnOriginThatGrewBeforePreresume)
+{
+	const int64_t size = 8 * MiB;
+	Origin origin(4 * MiB, {{0, 4 * MiB}});
+	ThinPool pool(64 * KiB);
+	ThinDevice thin(pool, 0, size);
+	struct stat st;
+	ASSERT_EQ(stat(origin.loop.path().c_str(), &st), 0);
+	const std::string origin_dev = " " + std::to_string(major(st.st_rdev)) +
+				       ":" + std::to_string(minor(st.st_rdev)) +
+				       "\n"; // the table's last argument
+
+	std::future<seekmap::Walk> query;
+	ResumeHeldByPool resume(pool, thin.dm());
+	ASSERT_TRUE(resume.start(thin.table(origin.loop.path()), origin_dev));
+
+	origin.file.truncate(size);
+	origin.file.write(5 * MiB, 1 * MiB);
+	ASSERT_EQ(ioctl(origin.loop.fd(), LOOP_SET_CAPACITY, 0), 0)
+		<< strerror(errno);
+	ASSERT_EQ(origin.loop.size(), size);
+	const ExtentMap want = origin.expected({}, size);
+	ASSERT_EQ(want, (ExtentMap{{0, 4 * MiB}, {5 * MiB, 6 * MiB}}));
+
+	query = std::async(std::launch::async, [fd = thin.fd(), size] {
+		return seekmap::walk(fd, size);
+	});
+	if (AnswersWithin(query, "query while the resume waits for the pool")) {
+		seekmap::Walk w = query.get();
+		EXPECT_EQ(w.error, "");
+		EXPECT_EQ(w.map, want)
+			<< "before preresume: map " << seekmap::to_string(w.map)
+			<< "\nexpected the grown origin's " << seekmap::to_string(want);
+	}
+	ASSERT_TRUE(resume.finish())
+		<< "the resume failed or did not end after the pool resumed";
 	EXPECT_TRUE(MapIs(thin.fd(), size, want));
 }
 
