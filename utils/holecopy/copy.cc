@@ -51,8 +51,9 @@ void Copy::open_direct_src()
 {
 	int lbs;
 
+	// buf_ is aligned to 4096 bytes (alloc()).
 	if (!src_.blk() || ioctl(src_.fd, BLKSSZGET, &lbs) < 0 || lbs <= 0 ||
-	    buf_size % lbs)
+	    lbs > 4096 || buf_size % lbs)
 		return;
 	std::string self = fmt::format("/proc/self/fd/{}", src_.fd);
 	int fd = open(self.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);

@@ -144,6 +144,8 @@ public:
 		memset(zeros_, 0, buf_size);
 		start_ = phase_start_ = std::chrono::steady_clock::now();
 	}
+	Copy(const Copy &) = delete;
+	Copy &operator=(const Copy &) = delete;
 	~Copy()
 	{
 		free(buf_);
