@@ -316,6 +316,16 @@ struct Origin {
 	explicit Origin(int64_t size, std::initializer_list<std::pair<int64_t, int64_t>> data)
 		: file(size), loop(fill(file, data), {0, 0, false, true}) {}
 
+	// " MAJ:MIN\n": the origin as the last argument of a live table's line.
+	std::string table_marker() const
+	{
+		struct stat st;
+		if (stat(loop.path().c_str(), &st))
+			fail_errno("stat " + loop.path());
+		return " " + std::to_string(major(st.st_rdev)) + ":" +
+		       std::to_string(minor(st.st_rdev)) + "\n";
+	}
+
 	// Unprovisioned blocks read the origin below its size, zeros past it.
 	ExtentMap expected(const ExtentMap &provisioned, int64_t thin_size) const
 	{
@@ -389,11 +399,7 @@ TEST_F(ThinOrigin, AnswersWhileResumeWaitsBeforePreresume)
 	ASSERT_EQ(seekmap::seek(thin.fd(), 0, SEEK_DATA), -ENXIO);
 	const ExtentMap want = origin.expected({}, size);
 	ASSERT_EQ(want, (ExtentMap{{0, 4 * MiB}}));
-	struct stat st;
-	ASSERT_EQ(stat(origin.loop.path().c_str(), &st), 0);
-	const std::string origin_dev = " " + std::to_string(major(st.st_rdev)) +
-				       ":" + std::to_string(minor(st.st_rdev)) +
-				       "\n"; // the table's last argument
+	const std::string origin_dev = origin.table_marker();
 
 	std::future<std::pair<int64_t, seekmap::Walk>> query;
 	ResumeHeldByPool resume(pool, thin.dm());
@@ -427,11 +433,7 @@ TEST_F(ThinOrigin, AnswersForAnOriginThatGrewBeforePreresume)
 	Origin origin(4 * MiB, {{0, 4 * MiB}});
 	ThinPool pool(64 * KiB);
 	ThinDevice thin(pool, 0, size);
-	struct stat st;
-	ASSERT_EQ(stat(origin.loop.path().c_str(), &st), 0);
-	const std::string origin_dev = " " + std::to_string(major(st.st_rdev)) +
-				       ":" + std::to_string(minor(st.st_rdev)) +
-				       "\n"; // the table's last argument
+	const std::string origin_dev = origin.table_marker();
 
 	std::future<seekmap::Walk> query;
 	ResumeHeldByPool resume(pool, thin.dm());
