@@ -3,7 +3,7 @@
 # Print how many bytes of PATH (a file or block device) are in the page
 # cache, from cachestat(2) (Linux 6.5; x86-64 syscall 451) over the whole
 # of it: fincore and mincore do not see a block device's cache.
-# Usage: cached.py PATH
+# Usage: cached.py PATH [dirty]   (dirty: the bytes of dirty pages instead)
 import ctypes
 import mmap
 import os
@@ -27,4 +27,5 @@ rng, st = Range(0, 0), Stat()  # length 0: to the end
 if libc.syscall(451, fd, ctypes.byref(rng), ctypes.byref(st), 0) != 0:
     sys.exit(f"cachestat {sys.argv[1]}: "
              f"{os.strerror(ctypes.get_errno())}")
-print(st.nr_cache * mmap.PAGESIZE)
+pages = st.nr_dirty if sys.argv[2:] == ["dirty"] else st.nr_cache
+print(pages * mmap.PAGESIZE)

@@ -30,17 +30,22 @@ LAYOUT_DATA=$((1 * MiB + 64 * 1024 + 2 * MiB + 1 * MiB))
 
 setup() {
 	local b
+	# First: teardown runs even when setup fails, and works below $W.
+	W=$BATS_TEST_TMPDIR
+	PIDS=()
+	[ -n "$W" ] && [ -d "$W" ] || { echo "no BATS_TEST_TMPDIR"; return 1; }
 	for b in "$SEEKMAP" "$HOLECOPY"; do
 		[ -x "$b" ] || { echo "$b is not executable"; return 1; }
 	done
 	set -o pipefail
-	W=$BATS_TEST_TMPDIR
-	PIDS=()
 	cd "$W" || return 1
 }
 
 teardown() {
 	local p d m
+	# Without the case's directory there is nothing of the case's to undo
+	# (and an empty $W would select every mount below).
+	[ -n "${W:-}" ] && [ -d "$W" ] || return 0
 	for p in "${PIDS[@]}"; do
 		kill "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true

@@ -9,6 +9,7 @@ load helpers
 # before a direct read).
 @test "holecopy-direct-reads" {
 	need_root_loop
+	command -v python3 >/dev/null || skip "needs python3"
 	mkimg back 20M 0:1M 10M:2M
 	local dev cached hold
 	dev=$(loop back)
@@ -25,8 +26,9 @@ load helpers
 	# New data written through the page cache, not synced: the copy has it.
 	dd if=/dev/urandom of="$dev" bs=64K count=3 seek=80 conv=notrunc \
 		status=none
-	cached=$(python3 "$PY/cached.py" "$dev") || die "cached.py failed"
-	[ "$cached" -gt 0 ] || die "the write left nothing in $dev's page cache"
+	cached=$(python3 "$PY/cached.py" "$dev" dirty) || die "cached.py failed"
+	# Without dirty pages left (written back already) the case says so.
+	[ "$cached" -gt 0 ] || skip "the write was written back before the copy"
 	expect_rc 0 "$HOLECOPY" -q "$dev" dst2
 	same_bytes "$dev" dst2
 	exec {hold}<&-
