@@ -9,7 +9,8 @@
 // suite named Unchanged*, whatever its instantiation prefix; told for a
 // case with the property expect_kernel, which kernel_has_series() records;
 // map otherwise: harness/check turns a map test's verdict around on the
-// unpatched kernel), duration_ms, its properties, and for a failure each
+// unpatched kernel; setup for a failure outside any case, in a suite's or
+// the program's set-up or tear-down, never turned around), duration_ms, its properties, and for a failure each
 // failure message ("file:line" then the message) in the list failures.
 // A skip's reason follows "# SKIP" on the test line, without the tests'
 // own "SKIP:" prefix. A failure outside any case (SetUpTestSuite, an
@@ -86,14 +87,14 @@ public:
 	{
 		const ::testing::TestResult &r = s.ad_hoc_test_result();
 		if (r.Failed())
-			emit(std::string(s.name()) + ".[suite]", r, "map");
+			emit(std::string(s.name()) + ".[suite]", r, "setup");
 	}
 
 	void OnTestProgramEnd(const ::testing::UnitTest &u) override
 	{
 		const ::testing::TestResult &r = u.ad_hoc_test_result();
 		if (r.Failed())
-			emit("[program]", r, "map");
+			emit("[program]", r, "setup");
 		out_ << "1.." << n_ << std::endl;
 	}
 
