@@ -48,10 +48,10 @@ int partition_count(const LoopDevice &loop)
 	return n;
 }
 
-class PartitionTable : public DeviceTest,
+class UnchangedPartitionTable : public DeviceTest,
 		       public ::testing::WithParamInterface<Label> {};
 
-TEST_P(PartitionTable, KernelReadsBackThePartitionsWritten)
+TEST_P(UnchangedPartitionTable, KernelReadsBackThePartitionsWritten)
 {
 	SparseFile f(32 * MiB);
 	// The third one off any 4 KiB boundary, as a table may put it.
@@ -74,7 +74,7 @@ TEST_P(PartitionTable, KernelReadsBackThePartitionsWritten)
 			<< "data at " << e.start << " outside the label";
 }
 
-TEST_P(PartitionTable, ScriptAsSfdiskReadsIt)
+TEST_P(UnchangedPartitionTable, ScriptAsSfdiskReadsIt)
 {
 	SparseFile f(16 * MiB);
 	const std::string label = GetParam() == Label::dos ? "dos" : "gpt";
@@ -91,7 +91,7 @@ TEST_P(PartitionTable, ScriptAsSfdiskReadsIt)
 
 // A new table written on the disk itself, then re-read: the kernel's
 // partitions become the new ones.
-TEST_P(PartitionTable, RereadAfterWritingTheDisk)
+TEST_P(UnchangedPartitionTable, RereadAfterWritingTheDisk)
 {
 	SparseFile f(16 * MiB);
 	common::write_partition_table(f.path(), GetParam(), {{1 * MiB, 2 * MiB}});
@@ -108,7 +108,7 @@ TEST_P(PartitionTable, RereadAfterWritingTheDisk)
 	EXPECT_EQ(sysfs_partition(loop, 2), std::make_pair(8 * MiB, 1 * MiB));
 }
 
-TEST_P(PartitionTable, BadPartitionsFailWithEinval)
+TEST_P(UnchangedPartitionTable, BadPartitionsFailWithEinval)
 {
 	SparseFile f(16 * MiB);
 	for (const Partition &p : {Partition{1 * MiB + 100, 1 * MiB},
@@ -129,7 +129,7 @@ TEST_P(PartitionTable, BadPartitionsFailWithEinval)
 		<< "overlapping partitions";
 }
 
-INSTANTIATE_TEST_SUITE_P(Label, PartitionTable,
+INSTANTIATE_TEST_SUITE_P(Label, UnchangedPartitionTable,
 			 ::testing::Values(Label::dos, Label::gpt),
 			 [](const auto &info) {
 				 return std::string(info.param == Label::dos ?
@@ -137,7 +137,7 @@ INSTANTIATE_TEST_SUITE_P(Label, PartitionTable,
 			 });
 
 // The msdos type given is the one the table holds (byte 4 of the entry).
-TEST(PartitionTypes, MsdosTypeIsTheOneGiven)
+TEST(UnchangedPartitionTypes, MsdosTypeIsTheOneGiven)
 {
 	SparseFile f(16 * MiB);
 	common::write_partition_table(f.path(), Label::dos,
