@@ -8704,8 +8704,41 @@ EXPORT_SYMBOL_GPL(md_rdev_seek_hole_data);
  */
 #define MD_SEEK_STEP_BYTES	((loff_t)SZ_1G)
 
-static loff_t md_seek_hole_data(struct gendisk *disk, loff_t offset,
-				loff_t end, int whence)
+/**
+ * md_seek_hole_data - ask an array's personality for its next data or hole
+ * @mddev: the array
+ * @offset: byte offset in the array, 0 <= @offset < @end
+ * @end: byte offset in the array where the range ends
+ * @whence: %SEEK_DATA or %SEEK_HOLE
+ *
+ * One step of a query, for md's block device and for dm-raid, which steps
+ * as dm core does: the caller bounds the range.
+ *
+ * Return: an offset in [@offset, @end], where @end means "none before
+ * @end", or a negative errno.
+ */
+loff_t md_seek_hole_data(struct mddev *mddev, loff_t offset, loff_t end,
+			 int whence)
+{
+	struct md_personality *pers;
+	loff_t ret;
+
+	if (!percpu_ref_tryget_live(&mddev->active_io))
+		return bdev_seek_all_data(offset, end, whence);
+	pers = READ_ONCE(mddev->pers);
+	ret = bdev_seek_all_data(offset, end, whence);
+	if (pers && pers->seek_hole_data && mddev->private)
+		ret = pers->seek_hole_data(mddev, offset, end, whence);
+	percpu_ref_put(&mddev->active_io);
+	/* Outside [offset, end] is a bug; all data is safe. */
+	if (ret >= 0 && WARN_ON_ONCE(ret < offset || ret > end))
+		ret = bdev_seek_all_data(offset, end, whence);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(md_seek_hole_data);
+
+static loff_t md_blk_seek_hole_data(struct gendisk *disk, loff_t offset,
+				    loff_t end, int whence)
 {
 	struct mddev *mddev = disk->private_data;
 	loff_t pos = offset;
@@ -8713,23 +8746,10 @@ static loff_t md_seek_hole_data(struct gendisk *disk, loff_t offset,
 	for (;;) {
 		loff_t step_end = end - pos > MD_SEEK_STEP_BYTES ?
 				  pos + MD_SEEK_STEP_BYTES : end;
-		struct md_personality *pers;
 		loff_t ret;
 
-		if (!percpu_ref_tryget_live(&mddev->active_io))
-			return bdev_seek_all_data(pos, end, whence);
-		pers = READ_ONCE(mddev->pers);
-		ret = bdev_seek_all_data(pos, step_end, whence);
-		if (pers && pers->seek_hole_data && mddev->private)
-			ret = pers->seek_hole_data(mddev, pos, step_end,
-						   whence);
-		percpu_ref_put(&mddev->active_io);
-		if (ret < 0)
-			return ret;
-		/* Outside [pos, step_end] is a bug; all data is safe. */
-		if (WARN_ON_ONCE(ret < pos || ret > step_end))
-			ret = bdev_seek_all_data(pos, step_end, whence);
-		if (ret < step_end || step_end == end)
+		ret = md_seek_hole_data(mddev, pos, step_end, whence);
+		if (ret < 0 || ret < step_end || step_end == end)
 			return ret;
 		if (fatal_signal_pending(current))
 			return -EINTR;
@@ -8752,7 +8772,7 @@ const struct block_device_operations md_fops =
 	.check_events	= md_check_events,
 	.set_read_only	= md_set_read_only,
 	.free_disk	= md_free_disk,
-	.seek_hole_data	= md_seek_hole_data,
+	.seek_hole_data	= md_blk_seek_hole_data,
 };
 
 static int md_thread(void *arg)
