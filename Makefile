@@ -237,14 +237,14 @@ run: deps
 # Each guest run keeps its printed lines (harness/bench.d/capture) in
 # build/bench, and harness/bench-report writes them to docs/bench.md once
 # every part has passed (a failed part leaves docs/bench.md as it was).
-# BENCH_ONLY=stripe,thin,p4,slice,zram,sd,copy runs only the named parts
+# BENCH_ONLY=stripe,thin,p4,slice,zram,sd,raid0,mpath,copy runs only the named parts
 # (harness/bench's cases; copy: harness/bench-copy) and writes their
 # figures to build/bench/bench.md instead (BENCH_MD=FILE: there).
 BENCH_COPY ?= 4 1 10
 SERIES_BUILDS ?= 1
 BENCH_ONLY ?=
 bench_comma := ,
-BENCH_ALL := stripe thin p4 slice zram sd copy
+BENCH_ALL := stripe thin p4 slice zram sd raid0 mpath copy
 BENCH_PARTS := $(if $(BENCH_ONLY),$(subst $(bench_comma), ,$(BENCH_ONLY)),$(BENCH_ALL))
 BENCH_RUNS := $(if $(filter-out copy,$(BENCH_PARTS)),bench) \
 	      $(if $(filter copy,$(BENCH_PARTS)),bench-copy)
