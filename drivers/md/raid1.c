@@ -3440,15 +3440,22 @@ static void *raid1_takeover(struct mddev *mddev)
 
 /*
  * A copy's answer: a copy with bad blocks in the range is data there, as a
- * read of a block that is bad on every copy fails.
+ * read of a block that is bad on every copy fails.  A copy that cannot
+ * answer is data too: a read that fails on one copy is retried on another,
+ * so its error is not the array's.
  */
 static loff_t raid1_copy_seek(struct md_rdev *rdev, loff_t offset, loff_t end,
 			      int whence)
 {
+	loff_t ret;
+
 	if (rdev_has_badblock(rdev, offset >> SECTOR_SHIFT,
 			      DIV_ROUND_UP_ULL(end - offset, SECTOR_SIZE)))
 		return bdev_seek_all_data(offset, end, whence);
-	return md_rdev_seek_hole_data(rdev, offset, end, whence);
+	ret = md_rdev_seek_hole_data(rdev, offset, end, whence);
+	if (ret < 0 && ret != -EINTR)
+		return bdev_seek_all_data(offset, end, whence);
+	return ret;
 }
 
 /*
