@@ -990,7 +990,7 @@ static inline bool is_rdev_broken(struct md_rdev *rdev)
 }
 
 loff_t md_rdev_seek_hole_data(struct md_rdev *rdev, loff_t offset, loff_t end,
-			       int whence);
+			      int whence);
 loff_t md_seek_hole_data(struct mddev *mddev, loff_t offset, loff_t end,
 			 int whence);
 
