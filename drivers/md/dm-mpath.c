@@ -2301,8 +2301,9 @@ static int multipath_busy(struct dm_target *ti)
  * switch path groups and start a hardware handler's activation, which a
  * query must not.  The current path, or another active path: of the current
  * group only if a hardware handler would have to activate another group.
- * None while I/O is queued (a group being initialised, a hardware handler
- * activating) or when no path is active.
+ * None while I/O would queue (a group being initialised, a hardware handler
+ * activating, or to activate before the first I/O) or when no path is
+ * active.
  */
 static struct pgpath *multipath_seek_path(struct multipath *m)
 {
@@ -2311,8 +2312,15 @@ static struct pgpath *multipath_seek_path(struct multipath *m)
 	unsigned long flags;
 
 	spin_lock_irqsave(&m->lock, flags);
-	if (test_bit(MPATHF_QUEUE_IO, &m->flags) ||
-	    atomic_read(&m->pg_init_in_progress))
+	if (atomic_read(&m->pg_init_in_progress))
+		goto out;
+	/*
+	 * I/O queues while the current group is initialised.  Before a group
+	 * is chosen MPATHF_QUEUE_IO is set too, but I/O would choose one and
+	 * go on at once unless a hardware handler has to activate it.
+	 */
+	if (m->current_pg ? test_bit(MPATHF_QUEUE_IO, &m->flags) :
+			    !!m->hw_handler_name)
 		goto out;
 	pgpath = m->current_pgpath;
 	if (pgpath && pgpath->is_active) {
