@@ -4149,9 +4149,11 @@ static void raid_resume(struct dm_target *ti)
 
 /*
  * The md personality answers, as for an md array (md_seek_hole_data()): its
- * members' data offsets and its own copies' states are its business.  The
- * target maps the array from sector 0; while a reshape grows it, the part
- * past the array's current size is data, as I/O there is requeued.
+ * members' data offsets and its own copies' states are its business.  I/O
+ * goes to the array at the device's sector (raid_map() does not subtract
+ * ti->begin), so only a target at sector 0 answers in its own offsets: any
+ * other is all data.  While a reshape grows the array, the part past its
+ * current size is data, as I/O there is requeued.
  */
 static loff_t raid_seek_hole_data(struct dm_target *ti, loff_t offset,
 				  loff_t end, int whence)
@@ -4161,7 +4163,7 @@ static loff_t raid_seek_hole_data(struct dm_target *ti, loff_t offset,
 	loff_t size = (loff_t)READ_ONCE(mddev->array_sectors) << SECTOR_SHIFT;
 	loff_t ret;
 
-	if (offset >= size)
+	if (ti->begin || offset >= size)
 		return bdev_seek_all_data(offset, end, whence);
 	ret = md_seek_hole_data(mddev, offset, min(end, size), whence);
 	if (ret < 0 || ret < min(end, size))

@@ -1490,23 +1490,21 @@ static int mirror_iterate_devices(struct dm_target *ti,
 }
 
 /*
- * Once every region is in sync, the mirrors hold the same data and a read
- * goes to any of them without errors (choose_mirror()): that mirror's map
- * is the target's.  Until then, or after a write failed on a mirror, some
- * regions are not in sync: all data, without looking regions up (a
- * clustered log's lookup waits for its server).  With no mirror to read
- * from, reads fail: all data.
+ * Once every region is in sync, the mirrors hold the same data and reads
+ * go to the default mirror while it has no errors: its map is the
+ * target's.  Until then, or after a write failed on a mirror, some regions
+ * are not in sync: all data, without looking regions up (a clustered log's
+ * lookup waits for its server).  A default mirror with errors is all data
+ * too: a region may be out of sync with ms->in_sync still set (after a log
+ * failure, or marked so by another node), and reads of it then fail.
  */
 static loff_t mirror_seek_hole_data(struct dm_target *ti, loff_t offset,
 				    loff_t end, int whence)
 {
 	struct mirror_set *ms = ti->private;
-	struct mirror *m;
+	struct mirror *m = get_default_mirror(ms);
 
-	if (!READ_ONCE(ms->in_sync))
-		return bdev_seek_all_data(offset, end, whence);
-	m = choose_mirror(ms, 0);
-	if (!m)
+	if (!READ_ONCE(ms->in_sync) || atomic_read(&m->error_count))
 		return bdev_seek_all_data(offset, end, whence);
 	return dm_seek_hole_data_bdev(m->dev->bdev,
 				      (loff_t)m->offset << SECTOR_SHIFT,

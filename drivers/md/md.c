@@ -63,6 +63,8 @@
 #include <linux/raid/detect.h>
 #include <linux/slab.h>
 #include <linux/percpu-refcount.h>
+#include <linux/sizes.h>
+#include <linux/srcu.h>
 #include <linux/part_stat.h>
 
 #include "md.h"
@@ -7094,6 +7096,9 @@ static void mddev_detach(struct mddev *mddev)
 		blk_sync_queue(mddev->gendisk->queue);
 }
 
+/* SEEK_DATA and SEEK_HOLE queries of running arrays (md_seek_step()). */
+DEFINE_STATIC_SRCU(md_seek_srcu);
+
 static void __md_stop(struct mddev *mddev)
 {
 	struct md_personality *pers = mddev->pers;
@@ -7103,6 +7108,8 @@ static void __md_stop(struct mddev *mddev)
 	spin_lock(&mddev->lock);
 	mddev->pers = NULL;
 	spin_unlock(&mddev->lock);
+	/* Queries that saw ->pers are done with it and ->private. */
+	synchronize_srcu(&md_seek_srcu);
 	if (mddev->private)
 		pers->free(mddev, mddev->private);
 	mddev->private = NULL;
@@ -8698,11 +8705,48 @@ EXPORT_SYMBOL_GPL(md_rdev_seek_hole_data);
  * A query holds an active_io reference for one step of at most
  * MD_SEEK_STEP_BYTES, as a bio does while it is mapped: mddev_suspend() (a
  * level change, a member added or removed) waits for the step running, not
- * for a whole walk, and the personality's private data cannot change under
- * a step.  A suspended array answers data at once: a query never waits for
- * resume.  An array that is not running fails reads: all data.
+ * for a whole walk.  A suspended array answers data at once: a query never
+ * waits for resume.  An array that is not running fails reads: all data.
+ *
+ * Stopping an array does not suspend it, and a query through the same open
+ * file as STOP_ARRAY passes the openers check: queries read ->pers and
+ * ->private inside md_seek_srcu, and __md_stop() waits for them after
+ * clearing ->pers, before the personality's data and module are put.
  */
 #define MD_SEEK_STEP_BYTES	((loff_t)SZ_1G)
+
+/* One step; *@asked: whether a personality answered (else all data). */
+static loff_t md_seek_step(struct mddev *mddev, loff_t offset, loff_t end,
+			   int whence, bool *asked)
+{
+	struct md_personality *pers;
+	loff_t ret = bdev_seek_all_data(offset, end, whence);
+	unsigned int noio;
+	int idx;
+
+	*asked = false;
+	if (!percpu_ref_tryget_live(&mddev->active_io))
+		return ret;
+	idx = srcu_read_lock(&md_seek_srcu);
+	/* Pairs with the barrier in md_run() before it sets ->pers. */
+	pers = smp_load_acquire(&mddev->pers);
+	if (pers && pers->seek_hole_data && READ_ONCE(mddev->private)) {
+		/*
+		 * No I/O from reclaim while active_io is held: a write to
+		 * this array, suspended meanwhile, would wait for this step.
+		 */
+		noio = memalloc_noio_save();
+		ret = pers->seek_hole_data(mddev, offset, end, whence);
+		memalloc_noio_restore(noio);
+		*asked = true;
+	}
+	srcu_read_unlock(&md_seek_srcu, idx);
+	percpu_ref_put(&mddev->active_io);
+	/* Outside [offset, end] is a bug; all data is safe. */
+	if (ret >= 0 && WARN_ON_ONCE(ret < offset || ret > end))
+		ret = bdev_seek_all_data(offset, end, whence);
+	return ret;
+}
 
 /**
  * md_seek_hole_data - ask an array's personality for its next data or hole
@@ -8711,8 +8755,8 @@ EXPORT_SYMBOL_GPL(md_rdev_seek_hole_data);
  * @end: byte offset in the array where the range ends
  * @whence: %SEEK_DATA or %SEEK_HOLE
  *
- * One step of a query, for md's block device and for dm-raid, which steps
- * as dm core does: the caller bounds the range.
+ * One step of a query, for dm-raid, which steps as dm core does: the
+ * caller bounds the range.
  *
  * Return: an offset in [@offset, @end], where @end means "none before
  * @end", or a negative errno.
@@ -8720,20 +8764,9 @@ EXPORT_SYMBOL_GPL(md_rdev_seek_hole_data);
 loff_t md_seek_hole_data(struct mddev *mddev, loff_t offset, loff_t end,
 			 int whence)
 {
-	struct md_personality *pers;
-	loff_t ret;
+	bool asked;
 
-	if (!percpu_ref_tryget_live(&mddev->active_io))
-		return bdev_seek_all_data(offset, end, whence);
-	pers = READ_ONCE(mddev->pers);
-	ret = bdev_seek_all_data(offset, end, whence);
-	if (pers && pers->seek_hole_data && mddev->private)
-		ret = pers->seek_hole_data(mddev, offset, end, whence);
-	percpu_ref_put(&mddev->active_io);
-	/* Outside [offset, end] is a bug; all data is safe. */
-	if (ret >= 0 && WARN_ON_ONCE(ret < offset || ret > end))
-		ret = bdev_seek_all_data(offset, end, whence);
-	return ret;
+	return md_seek_step(mddev, offset, end, whence, &asked);
 }
 EXPORT_SYMBOL_GPL(md_seek_hole_data);
 
@@ -8746,9 +8779,13 @@ static loff_t md_blk_seek_hole_data(struct gendisk *disk, loff_t offset,
 	for (;;) {
 		loff_t step_end = end - pos > MD_SEEK_STEP_BYTES ?
 				  pos + MD_SEEK_STEP_BYTES : end;
+		bool asked;
 		loff_t ret;
 
-		ret = md_seek_hole_data(mddev, pos, step_end, whence);
+		ret = md_seek_step(mddev, pos, step_end, whence, &asked);
+		/* No personality to ask: the rest is data as well. */
+		if (!asked)
+			return bdev_seek_all_data(pos, end, whence);
 		if (ret < 0 || ret < step_end || step_end == end)
 			return ret;
 		if (fatal_signal_pending(current))

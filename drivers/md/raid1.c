@@ -3439,18 +3439,20 @@ static void *raid1_takeover(struct mddev *mddev)
 }
 
 /*
- * A copy's answer: a copy with bad blocks in the range is data there, as a
- * read of a block that is bad on every copy fails.  A copy that cannot
- * answer is data too: a read that fails on one copy is retried on another,
- * so its error is not the array's.
+ * A copy's answer: a copy with bad blocks in the range asked is data over
+ * that range (at most a step of md core's), as a read of a block that is
+ * bad on every copy fails.  A copy that cannot answer is data too: a read
+ * that fails on one copy is retried on another, so its error is not the
+ * array's.
  */
 static loff_t raid1_copy_seek(struct md_rdev *rdev, loff_t offset, loff_t end,
 			      int whence)
 {
+	sector_t first = offset >> SECTOR_SHIFT;
 	loff_t ret;
 
-	if (rdev_has_badblock(rdev, offset >> SECTOR_SHIFT,
-			      DIV_ROUND_UP_ULL(end - offset, SECTOR_SIZE)))
+	if (rdev_has_badblock(rdev, first,
+			      DIV_ROUND_UP_ULL(end, SECTOR_SIZE) - first))
 		return bdev_seek_all_data(offset, end, whence);
 	ret = md_rdev_seek_hole_data(rdev, offset, end, whence);
 	if (ret < 0 && ret != -EINTR)
@@ -3467,8 +3469,11 @@ static loff_t raid1_copy_seek(struct md_rdev *rdev, loff_t offset, loff_t end,
  * can only turn holes into data.  Where copies differ, because a resync, a
  * recovery or a write in flight has not reached all of them, the union is
  * data wherever one of them is.  With no copy left, reads fail: all data.
- * md core holds active_io: members are only added or removed while the
- * array is suspended, so conf->mirrors does not change under us.
+ * md core holds active_io: an rdev is only freed, and conf->mirrors only
+ * replaced, while the array is suspended.  A slot may still change without
+ * a suspend (slot_store(), a replacement moved into its slot): each is read
+ * once, and a copy missed or asked twice that way is in sync with the
+ * others wherever reads use it.
  */
 static loff_t raid1_seek_hole_data(struct mddev *mddev, loff_t offset,
 				   loff_t end, int whence)
@@ -3481,7 +3486,7 @@ static loff_t raid1_seek_hole_data(struct mddev *mddev, loff_t offset,
 	if (whence == SEEK_DATA) {
 		copies = 0;
 		for (i = 0; i < n && pos < end; i++) {
-			struct md_rdev *rdev = conf->mirrors[i].rdev;
+			struct md_rdev *rdev = READ_ONCE(conf->mirrors[i].rdev);
 
 			if (!rdev || test_bit(Faulty, &rdev->flags))
 				continue;
@@ -3500,7 +3505,7 @@ static loff_t raid1_seek_hole_data(struct mddev *mddev, loff_t offset,
 		moved = false;
 		copies = 0;
 		for (i = 0; i < n && pos < end; i++) {
-			struct md_rdev *rdev = conf->mirrors[i].rdev;
+			struct md_rdev *rdev = READ_ONCE(conf->mirrors[i].rdev);
 
 			if (!rdev || test_bit(Faulty, &rdev->flags))
 				continue;

@@ -1158,18 +1158,21 @@ TEST_F_TIMEOUT(dm, zero, DM_TIMEOUT)
 /*
  * dm-delay reads from its read device, here a slice of one loop device, and
  * writes to another with a different layout: the map is the read slice's.
- * A query is not delayed: the read delay is longer than the test's bound.
+ * A query is not delayed: a walk takes less than the read delay (which is
+ * short enough for a probe that reads the device, udev's, to end before
+ * the device is removed).
  */
 TEST_F_TIMEOUT(dm, delay, DM_TIMEOUT)
 {
 	struct dm_seg seg[] = {
 		{ .start = 0, .len = U(24), .type = "delay" },
 	};
-	struct map want = { 0 };
+	struct map want = { 0 }, got;
 	char why[128], rd[32], wr[32];
 	struct timespec t0, t1;
 	struct dmdev *dm;
 	struct dev *r, *w;
+	double secs;
 
 	if (dm_missing("delay", "CONFIG_DM_DELAY", why, sizeof(why)))
 		SKIP(return, "%s", why);
@@ -1179,35 +1182,34 @@ TEST_F_TIMEOUT(dm, delay, DM_TIMEOUT)
 		  U(32));
 	dev_name_of(r->loop_fd, rd, sizeof(rd));
 	dev_name_of(w->loop_fd, wr, sizeof(wr));
-	/* Reads from U(6) of @r, delayed 60 s; writes to @w, undelayed. */
-	snprintf(seg[0].params, sizeof(seg[0].params), "%s %lld 60000 %s 0 0",
+	/* Reads from U(6) of @r, delayed 4 s; writes to @w, undelayed. */
+	snprintf(seg[0].params, sizeof(seg[0].params), "%s %lld 4000 %s 0 0",
 		 rd, (long long)(U(6) >> 9), wr);
 	map_add_slice(_metadata, &want, mixed, ARRAY_SIZE(mixed), U(6),
 		      U(24), 0);
 	dm = dm_create(_metadata, &self->e, "delay", seg, ARRAY_SIZE(seg));
 
+	require_seek(_metadata, dm->fd);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	{
-		struct map got;
-
-		require_seek(_metadata, dm->fd);
-		walk_map(_metadata, dm->fd, 0, dm->size, &got, true);
-		EXPECT_TRUE(maps_match(_metadata, "read device", &want,
-				       dm->name, &got));
-	}
+	walk_map(_metadata, dm->fd, 0, dm->size, &got, true);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	EXPECT_GT(30, t1.tv_sec - t0.tv_sec)
-		TH_LOG("a walk waited for the read delay");
+	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	EXPECT_TRUE(maps_match(_metadata, "read device", &want, dm->name,
+			       &got));
+	EXPECT_GT(2.0, secs) TH_LOG("a walk took %.1f s: it waited for the read delay",
+				    secs);
 	probe_all(_metadata, dm->fd, &want, dm->size);
 	check_bounds(_metadata, dm->fd, dm->size);
-	/* Reading the holes back would wait 60 s a read: not done here. */
+	/* Reading the holes back would wait 4 s a read: not done here. */
 }
 
 /*
- * A multipath device over two loop devices of one backing file (two paths
- * to one "LUN"): the map is the file's. With every path failed, I/O fails
- * or queues, so the whole device is data, answered at once also when I/O
- * queues (queue_if_no_path); a reinstated path answers again.
+ * A multipath device over two loop devices, path A over a file with holes
+ * and path B over one that is all data: each answer shows which path gave
+ * it. With only A usable the map is A's, also before any I/O (no path group
+ * has been chosen yet); with every path failed and I/O queued
+ * (queue_if_no_path) the device is data, answered without waiting for a
+ * path; with only B, B's. A failed path is never asked.
  */
 TEST_F_TIMEOUT(dm, multipath, DM_TIMEOUT)
 {
@@ -1215,8 +1217,8 @@ TEST_F_TIMEOUT(dm, multipath, DM_TIMEOUT)
 		{ .start = 0, .len = U(32), .type = "multipath" },
 	};
 	const struct map all = { .nr = 1, .ext = { { 0, U(32) } } };
+	char why[128], pa[32], pb[32], msg[64];
 	struct map want = { 0 }, got;
-	char why[128], p0[32], p1[32], msg[64];
 	struct dev *a, *b;
 	struct dmdev *dm;
 
@@ -1224,37 +1226,45 @@ TEST_F_TIMEOUT(dm, multipath, DM_TIMEOUT)
 		SKIP(return, "%s", why);
 
 	a = lower(_metadata, &self->e, 0, mixed, ARRAY_SIZE(mixed), U(32));
-	b = &self->e.lo[1];
-	b->cfg_fd = open(a->file, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, b->cfg_fd);
-	b->file_size = a->file_size;
-	attach(_metadata, b, 0, 0, 0);
-	dev_name_of(a->loop_fd, p0, sizeof(p0));
-	dev_name_of(b->loop_fd, p1, sizeof(p1));
+	b = lower(_metadata, &self->e, 1, no_holes, ARRAY_SIZE(no_holes),
+		  U(32));
+	dev_name_of(a->loop_fd, pa, sizeof(pa));
+	dev_name_of(b->loop_fd, pb, sizeof(pb));
 	snprintf(seg[0].params, sizeof(seg[0].params),
 		 "1 queue_if_no_path 0 1 1 round-robin 0 2 1 %s 1000 %s 1000",
-		 p0, p1);
+		 pb, pa);
 	map_add_slice(_metadata, &want, mixed, ARRAY_SIZE(mixed), 0, U(32),
 		      0);
 	dm = dm_create(_metadata, &self->e, "mpath", seg, ARRAY_SIZE(seg));
-	check_dm_map(_metadata, dm, &want);
 
-	/* One path failed: the other answers. */
-	snprintf(msg, sizeof(msg), "fail_path %s", p0);
+	/* Only A, before any I/O. */
+	snprintf(msg, sizeof(msg), "fail_path %s", pb);
 	ASSERT_EQ(0, dm_message(dm, msg));
+	require_seek(_metadata, dm->fd);
 	walk_map(_metadata, dm->fd, 0, dm->size, &got, true);
-	EXPECT_TRUE(maps_match(_metadata, "one path", &want, dm->name, &got));
+	EXPECT_TRUE(maps_match(_metadata, "path A", &want, dm->name, &got));
+	probe_all(_metadata, dm->fd, &want, dm->size);
+	check_bounds(_metadata, dm->fd, dm->size);
 
-	/* None left, I/O queued: all data, without waiting for a path. */
-	snprintf(msg, sizeof(msg), "fail_path %s", p1);
+	/* None, I/O queued: all data, without waiting for a path. */
+	snprintf(msg, sizeof(msg), "fail_path %s", pa);
 	ASSERT_EQ(0, dm_message(dm, msg));
 	walk_map(_metadata, dm->fd, 0, dm->size, &got, true);
 	EXPECT_TRUE(maps_match(_metadata, "no path", &all, dm->name, &got));
 
-	snprintf(msg, sizeof(msg), "reinstate_path %s", p1);
+	/* Only B: B's map, whatever A's. */
+	snprintf(msg, sizeof(msg), "reinstate_path %s", pb);
 	ASSERT_EQ(0, dm_message(dm, msg));
 	walk_map(_metadata, dm->fd, 0, dm->size, &got, true);
-	EXPECT_TRUE(maps_match(_metadata, "reinstated", &want, dm->name,
+	EXPECT_TRUE(maps_match(_metadata, "path B", &all, dm->name, &got));
+
+	/* Only A again, now after I/O: its holes read back as zeros. */
+	snprintf(msg, sizeof(msg), "reinstate_path %s", pa);
+	ASSERT_EQ(0, dm_message(dm, msg));
+	snprintf(msg, sizeof(msg), "fail_path %s", pb);
+	ASSERT_EQ(0, dm_message(dm, msg));
+	walk_map(_metadata, dm->fd, 0, dm->size, &got, true);
+	EXPECT_TRUE(maps_match(_metadata, "path A again", &want, dm->name,
 			       &got));
 	expect_holes_zero(_metadata, dm->fd, &got, dm->size);
 }
