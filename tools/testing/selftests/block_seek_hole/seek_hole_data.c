@@ -44,6 +44,9 @@
 #include <linux/dm-ioctl.h>
 #include <linux/fs.h>
 #include <linux/loop.h>
+#include <linux/major.h>
+#include <linux/raid/md_p.h>
+#include <linux/raid/md_u.h>
 
 #include "../kselftest_harness.h"
 
@@ -1680,6 +1683,293 @@ struct ramdev {
 	int zram;		/* zram: its number */
 	bool sdebug;		/* scsi_debug: loaded by the test */
 };
+
+/*
+ * md arrays without superblocks (what mdadm --build makes), assembled
+ * through md's ioctls over loop devices, so that no tool is needed: a
+ * member's data starts at its sector 0.
+ */
+#define MD_NEW_ARRAY	"/sys/module/md_mod/parameters/new_array"
+#define MD_TIMEOUT	120
+
+struct md_env {
+	bool mounted;
+	struct dev lo[NR_LOOPS];
+	char name[32];
+	int fd;
+	off_t size;
+};
+
+static void md_env_setup(struct __test_metadata *_metadata, struct md_env *e)
+{
+	char file[64];
+	int i;
+
+	e->fd = -1;
+	e->name[0] = 0;
+	for (i = 0; i < NR_LOOPS; i++) {
+		snprintf(file, sizeof(file), MNT "/member%d.img", i);
+		dev_init(&e->lo[i], file);
+	}
+	tmp_setup(_metadata, &e->mounted);
+	if (!e->mounted)
+		return;
+	if (access(MD_NEW_ARRAY, F_OK))
+		SKIP(return, "no " MD_NEW_ARRAY " (CONFIG_BLK_DEV_MD)");
+}
+
+/* Stop the array (it goes away at its last close), then the members. */
+static void md_env_teardown(struct md_env *e)
+{
+	int i;
+
+	if (e->fd >= 0) {
+		if (ioctl(e->fd, STOP_ARRAY, 0))
+			fprintf(stderr, "# cannot stop %s: %s\n", e->name,
+				strerror(errno));
+		close(e->fd);
+	}
+	e->fd = -1;
+	for (i = 0; i < NR_LOOPS; i++)
+		dev_release(&e->lo[i]);
+	tmp_teardown(e->mounted);
+}
+
+static int write_sysfs(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Assemble an array of @level over the first @n loop devices of @e, each
+ * @member bytes, in that order; @layout for raid0 (0: md's default).
+ */
+static void md_build(struct __test_metadata *_metadata, struct md_env *e,
+		     int level, int n, int chunk, int layout, off_t member)
+{
+	mdu_array_info_t info = {
+		.level = level,
+		.raid_disks = n,
+		.chunk_size = chunk,
+		.size = member >> 10,
+		.not_persistent = 1,
+		.state = 1 << MD_SB_CLEAN,
+	};
+	char path[96], val[16];
+	struct stat st;
+	int i, ret;
+
+	snprintf(e->name, sizeof(e->name), "md_ksft_%d", (int)getpid());
+	ret = write_sysfs(MD_NEW_ARRAY, e->name);
+	ASSERT_EQ(0, ret) TH_LOG("new_array %s: %s", e->name, strerror(-ret));
+	snprintf(path, sizeof(path), "/dev/%s", e->name);
+	e->fd = wait_open(path, O_RDWR);
+	ASSERT_LE(0, e->fd) TH_LOG("open %s: %s", path, strerror(errno));
+	ASSERT_EQ(0, ioctl(e->fd, SET_ARRAY_INFO, &info))
+		TH_LOG("SET_ARRAY_INFO: %s", strerror(errno));
+	if (layout) {
+		snprintf(path, sizeof(path), "/sys/block/%s/md/layout", e->name);
+		snprintf(val, sizeof(val), "%d", layout);
+		ASSERT_EQ(0, write_sysfs(path, val));
+	}
+	for (i = 0; i < n; i++) {
+		mdu_disk_info_t disk = {
+			.number = i,
+			.raid_disk = i,
+			.state = (1 << MD_DISK_ACTIVE) | (1 << MD_DISK_SYNC),
+		};
+
+		ASSERT_EQ(0, fstat(e->lo[i].loop_fd, &st));
+		disk.major = major(st.st_rdev);
+		disk.minor = minor(st.st_rdev);
+		ASSERT_EQ(0, ioctl(e->fd, ADD_NEW_DISK, &disk))
+			TH_LOG("ADD_NEW_DISK %s: %s", e->lo[i].loop_path,
+			       strerror(errno));
+	}
+	ASSERT_EQ(0, ioctl(e->fd, RUN_ARRAY, 0))
+		TH_LOG("RUN_ARRAY: %s", strerror(errno));
+	e->size = lseek(e->fd, 0, SEEK_END);
+	ASSERT_LT(0, e->size);
+	ASSERT_EQ(0, lseek(e->fd, 0, SEEK_SET));
+}
+
+/*
+ * Where reads of @fd return anything but zeros, 4 KiB at a time: the
+ * map of an array whose members hold non-zero bytes wherever they have
+ * data (make_backing()) and zeros in their holes. Reads, not md's code,
+ * say where each member's bytes appear in the array.
+ */
+static void nonzero_map(struct __test_metadata *_metadata, int fd, off_t size,
+			struct map *m)
+{
+	static char buf[4096];
+	off_t off;
+	size_t i;
+
+	m->nr = 0;
+	for (off = 0; off < size; off += sizeof(buf)) {
+		ASSERT_EQ((ssize_t)sizeof(buf), pread(fd, buf, sizeof(buf), off));
+		for (i = 0; i < sizeof(buf) && !buf[i]; i++)
+			;
+		if (i < sizeof(buf))
+			map_add(_metadata, m, off, off + sizeof(buf));
+	}
+}
+
+FIXTURE(md) {
+	struct md_env e;
+};
+
+FIXTURE_VARIANT(md) {
+	int level;		/* -1: linear */
+	int chunk;
+	int layout;		/* raid0's, for more than one zone */
+	int nr;
+	off_t size[3];		/* of each member */
+};
+
+FIXTURE_VARIANT_ADD(md, raid0_two_64k) {
+	.level = 0, .chunk = 65536, .nr = 2, .size = { U(32), U(32) },
+};
+
+/*
+ * Three zones: the second with two members, the third with one. The second
+ * zone starts at chunk 21: in the original layout its first chunk goes to
+ * its second member (disk_shift 1), in the alternate one to its first.
+ */
+FIXTURE_VARIANT_ADD(md, raid0_zones_original) {
+	.level = 0, .chunk = 65536, .layout = 1, .nr = 3,
+	.size = { U(32), U(24), U(7) },
+};
+
+FIXTURE_VARIANT_ADD(md, raid0_zones_alternate) {
+	.level = 0, .chunk = 65536, .layout = 2, .nr = 3,
+	.size = { U(32), U(24), U(7) },
+};
+
+/* Chunks that are not a power of two. */
+FIXTURE_VARIANT_ADD(md, raid0_12k_chunks) {
+	.level = 0, .chunk = 12288, .nr = 2, .size = { U(32), U(32) },
+};
+
+FIXTURE_VARIANT_ADD(md, linear) {
+	.level = -1, .chunk = 0, .nr = 2, .size = { U(32), U(24) },
+};
+
+FIXTURE_SETUP(md)
+{
+	md_env_setup(_metadata, &self->e);
+}
+
+FIXTURE_TEARDOWN(md)
+{
+	md_env_teardown(&self->e);
+}
+
+/*
+ * raid0 and linear: the map is where reads of the array return data. Each
+ * member has its own layout, so a member answered in the wrong place, or
+ * not at all, shows.
+ */
+TEST_F_TIMEOUT(md, map, MD_TIMEOUT)
+{
+	const struct { const struct extent *data; int nr; } layout[] = {
+		{ mixed, ARRAY_SIZE(mixed) },
+		{ holes_at_ends, ARRAY_SIZE(holes_at_ends) },
+		{ data_at_ends, ARRAY_SIZE(data_at_ends) },
+	};
+	struct map want, got;
+	int i;
+
+	for (i = 0; i < variant->nr; i++) {
+		struct map part = { 0 };
+
+		map_add_slice(_metadata, &part, layout[i].data, layout[i].nr,
+			      0, variant->size[i], 0);
+		make_backing(_metadata, &self->e.lo[i], part.ext, part.nr,
+			     variant->size[i]);
+		attach(_metadata, &self->e.lo[i], 0, 0, 0);
+	}
+	md_build(_metadata, &self->e, variant->level, variant->nr,
+		 variant->chunk, variant->layout, 0);
+	nonzero_map(_metadata, self->e.fd, self->e.size, &want);
+	ASSERT_LT(1, want.nr) TH_LOG("the array reads as one run: no test");
+
+	require_seek(_metadata, self->e.fd);
+	walk_map(_metadata, self->e.fd, 0, self->e.size, &got, true);
+	EXPECT_TRUE(maps_match(_metadata, "reads", &want, self->e.name, &got));
+	probe_all(_metadata, self->e.fd, &want, self->e.size);
+	check_bounds(_metadata, self->e.fd, self->e.size);
+}
+
+FIXTURE(md_mirror) {
+	struct md_env e;
+};
+
+FIXTURE_SETUP(md_mirror)
+{
+	md_env_setup(_metadata, &self->e);
+}
+
+FIXTURE_TEARDOWN(md_mirror)
+{
+	md_env_teardown(&self->e);
+}
+
+/*
+ * raid1 over two copies with different holes (as after writes that reached
+ * one copy only): a read may go to either, so the map is the union of the
+ * copies' data, and every hole reads zeros from both.
+ */
+TEST_F_TIMEOUT(md_mirror, raid1_union, MD_TIMEOUT)
+{
+	struct map want = { 0 }, got;
+	int i;
+
+	make_backing(_metadata, &self->e.lo[0], mixed, ARRAY_SIZE(mixed),
+		     U(32));
+	make_backing(_metadata, &self->e.lo[1], holes_at_ends,
+		     ARRAY_SIZE(holes_at_ends), U(32));
+	for (i = 0; i < 2; i++)
+		attach(_metadata, &self->e.lo[i], 0, 0, 0);
+	map_add_slice(_metadata, &want, mixed, ARRAY_SIZE(mixed), 0, U(32), 0);
+	map_add_slice(_metadata, &want, holes_at_ends,
+		      ARRAY_SIZE(holes_at_ends), 0, U(32), 0);
+	md_build(_metadata, &self->e, 1, 2, 0, 0, U(32));
+
+	require_seek(_metadata, self->e.fd);
+	walk_map(_metadata, self->e.fd, 0, self->e.size, &got, true);
+	EXPECT_TRUE(maps_match(_metadata, "union", &want, self->e.name, &got));
+	probe_all(_metadata, self->e.fd, &want, self->e.size);
+	check_bounds(_metadata, self->e.fd, self->e.size);
+	expect_holes_zero(_metadata, self->e.fd, &got, self->e.size);
+}
+
+/* raid5 computes parity over every member: all data, even over holes. */
+TEST_F_TIMEOUT(md_mirror, raid5_all_data, MD_TIMEOUT)
+{
+	struct map got;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		make_backing(_metadata, &self->e.lo[i], NULL, 0, U(16));
+		attach(_metadata, &self->e.lo[i], 0, 0, 0);
+	}
+	md_build(_metadata, &self->e, 5, 3, 65536, 0, U(16));
+
+	require_seek(_metadata, self->e.fd);
+	walk_map(_metadata, self->e.fd, 0, self->e.size, &got, true);
+	ASSERT_EQ(1, got.nr);
+	EXPECT_EQ(0, got.ext[0].start);
+	EXPECT_EQ(self->e.size, got.ext[0].end);
+}
 
 FIXTURE(ramdisk) {
 	struct ramdev r;
