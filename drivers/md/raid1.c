@@ -3439,25 +3439,41 @@ static void *raid1_takeover(struct mddev *mddev)
 }
 
 /*
- * A copy's answer: a copy with bad blocks in the range asked is data over
- * that range (at most a step of md core's), as a read of a block that is
- * bad on every copy fails.  A copy that cannot answer is data too: a read
- * that fails on one copy is retried on another, so its error is not the
- * array's.
+ * A copy's answer.  Its bad blocks are data, as a read of a block that is
+ * bad on every copy fails: the copy is asked for the ranges between them.
+ * A copy that cannot answer is data too: a read that fails on one copy is
+ * retried on another, so its error is not the array's.
  */
 static loff_t raid1_copy_seek(struct md_rdev *rdev, loff_t offset, loff_t end,
 			      int whence)
 {
-	sector_t first = offset >> SECTOR_SHIFT;
-	loff_t ret;
+	loff_t pos = offset, ret;
 
-	if (rdev_has_badblock(rdev, first,
-			      DIV_ROUND_UP_ULL(end, SECTOR_SIZE) - first))
-		return bdev_seek_all_data(offset, end, whence);
-	ret = md_rdev_seek_hole_data(rdev, offset, end, whence);
-	if (ret < 0 && ret != -EINTR)
-		return bdev_seek_all_data(offset, end, whence);
-	return ret;
+	for (;;) {
+		sector_t s = pos >> SECTOR_SHIFT, first_bad, bad_sectors;
+		loff_t bstart = end, bend = end;
+		s64 fb;
+
+		if (is_badblock(rdev, s, DIV_ROUND_UP_ULL(end, SECTOR_SIZE) - s,
+				&first_bad, &bad_sectors)) {
+			/* Below the data area when it started before it. */
+			fb = (s64)first_bad;
+			bstart = fb <= (s64)s ? pos :
+				 min(end, (loff_t)fb << SECTOR_SHIFT);
+			bend = min(end, (loff_t)(fb + bad_sectors) << SECTOR_SHIFT);
+		}
+		if (pos < bstart) {
+			ret = md_rdev_seek_hole_data(rdev, pos, bstart, whence);
+			if (ret < 0 && ret != -EINTR)
+				return bdev_seek_all_data(pos, end, whence);
+			if (ret < bstart)
+				return ret;
+		}
+		/* [bstart, bend) is bad: data. */
+		if (whence == SEEK_DATA || bend >= end)
+			return whence == SEEK_DATA ? bstart : end;
+		pos = bend;
+	}
 }
 
 /*
