@@ -39,21 +39,6 @@ std::string raid_devs(const std::vector<std::unique_ptr<Member>> &ls)
 	return s;
 }
 
-// The whole map is @want (holes read back), and lseek answers as @want at
-// every boundary of it, one byte either side.
-void ExpectMap(int fd, int64_t size, const ExtentMap &want)
-{
-	EXPECT_TRUE(MapIs(fd, size, want));
-	std::vector<int64_t> points = {0, size - 1};
-	for (const Extent &e : want)
-		points.insert(points.end(), {e.start, e.end});
-	for (int64_t b : points)
-		for (int64_t d : {int64_t(-1), int64_t(0), int64_t(1)})
-			if (b + d >= 0 && b + d < size) {
-				EXPECT_TRUE(SeekAnswers(fd, size, want, b + d));
-			}
-}
-
 std::string status_of(const DmDevice &dm)
 {
 	dm::Table st = dm.status();

@@ -58,21 +58,6 @@ std::vector<const Member *> all(const std::vector<std::unique_ptr<Member>> &ms)
 	return v;
 }
 
-// The whole map is @want (holes read back), and lseek answers as @want at
-// every boundary of it, one byte either side.
-void ExpectMap(int fd, int64_t size, const ExtentMap &want)
-{
-	EXPECT_TRUE(MapIs(fd, size, want));
-	std::vector<int64_t> points = {0, size - 1};
-	for (const Extent &e : want)
-		points.insert(points.end(), {e.start, e.end});
-	for (int64_t b : points)
-		for (int64_t d : {int64_t(-1), int64_t(0), int64_t(1)})
-			if (b + d >= 0 && b + d < size) {
-				EXPECT_TRUE(SeekAnswers(fd, size, want, b + d));
-			}
-}
-
 // Number of copies.
 class Raid1Map : public RaidTest, public ::testing::WithParamInterface<int> {};
 
@@ -87,6 +72,10 @@ TEST_P(Raid1Map, WritesThroughTheArrayAreData)
 	const int64_t size = size_of(fd.get());
 	write_direct(md.path(), size - 8 * KiB, 8 * KiB);
 	drop_cache(fd.get());
+	// The members' data starts past their superblock: a map that
+	// ignored it would be shifted.
+	for (const auto &m : ms)
+		EXPECT_GT(md.data_offset(*m), 0);
 	ExtentMap want = copies_union(md, all(ms), size);
 	SCOPED_TRACE("copy 0 " + seekmap::to_string(md.copy_map(*ms[0], size)));
 	EXPECT_EQ(want, ExtentMap({{0, 64 * KiB},

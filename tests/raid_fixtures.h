@@ -82,6 +82,24 @@ inline void drop_cache(int fd)
 		fail_errno("BLKFLSBUF");
 }
 
+// The whole map of @fd is @want (holes read back: MapIs()), and, if it
+// is, lseek answers as @want at every boundary of it, one byte either side.
+inline void ExpectMap(int fd, int64_t size, const ExtentMap &want)
+{
+	::testing::AssertionResult map = MapIs(fd, size, want);
+	EXPECT_TRUE(map);
+	if (!map)
+		return;
+	std::vector<int64_t> points = {0, size - 1};
+	for (const Extent &e : want)
+		points.insert(points.end(), {e.start, e.end});
+	for (int64_t b : points)
+		for (int64_t d : {int64_t(-1), int64_t(0), int64_t(1)})
+			if (b + d >= 0 && b + d < size) {
+				EXPECT_TRUE(SeekAnswers(fd, size, want, b + d));
+			}
+}
+
 // Names of the md arrays in /sys/block.
 inline std::set<std::string> md_devices()
 {
