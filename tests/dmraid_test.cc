@@ -225,6 +225,52 @@ TEST_F(DmMirrorMap, InSyncMirrorOfDifferentLegsAnswersAsItsReadsGo)
 	ExpectMap(fd.get(), size, want);
 }
 
+// Reads skip a leg that failed one (its error count), so the map follows:
+// after a read error on the default leg, the map is the other leg's; with
+// no leg left to read from, reads fail and it is all data. The legs are dm
+// devices over the loop devices, reloaded as "error" to fail.
+TEST_F(DmMirrorMap, MapFollowsTheReadsPastAFailedLeg)
+{
+	auto ls = legs(2);
+	ls[0]->file.write(3 * MiB, 64 * KiB, 1);	// leg 0 only
+	ls[1]->file.write(21 * MiB, 128 * KiB, 2);	// leg 1 only
+	for (const auto &l : ls)
+		l->file.write(44 * MiB, 64 * KiB, 3);	// both
+	std::vector<std::unique_ptr<DmDevice>> dms;
+	for (const auto &l : ls)
+		dms.push_back(std::make_unique<DmDevice>(
+			"0 " + sectors_of(kLegSize) + " linear " + l->loop.path() + " 0"));
+	DmDevice dm("0 " + sectors_of(kLegSize) + " mirror core 2 1024 nosync 2 " +
+		    dms[0]->path() + " 0 " + dms[1]->path() + " 0");
+	UniqueFd fd = open_or_throw(dm.path(), O_RDONLY);
+	const int64_t size = size_of(fd.get());
+	WaitForMap(fd.get(), size, ls[0]->copy_map(0, size));
+	ExpectMap(fd.get(), size, ls[0]->copy_map(0, size));
+
+	// A read fails on leg 0 and is retried on leg 1, which reads get
+	// from now on.
+	auto read_one = [&](int64_t off) {
+		UniqueFd direct = open_or_throw(dm.path(), O_RDONLY | O_DIRECT);
+		void *p = nullptr;
+		if (posix_memalign(&p, 4096, 4096))
+			throw std::bad_alloc();
+		std::unique_ptr<void, decltype(&free)> buf(p, free);
+		return pread(direct.get(), p, 4096, off);
+	};
+	dms[0]->reload("0 " + sectors_of(kLegSize) + " error");
+	ASSERT_EQ(read_one(21 * MiB), 4096) << "the read was not retried on leg 1";
+	drop_cache(fd.get());
+	ExpectMap(fd.get(), size, ls[1]->copy_map(0, size));
+
+	// No leg left: reads fail, all data.
+	dms[1]->reload("0 " + sectors_of(kLegSize) + " error");
+	EXPECT_LT(read_one(44 * MiB), 0);
+	drop_cache(fd.get());
+	seekmap::Walk w = seekmap::walk(fd.get(), size);
+	EXPECT_EQ(w.error, "");
+	EXPECT_EQ(w.map, ExtentMap({{0, size}}));
+}
+
 // While the mirror resyncs (no nosync; kcopyd throttled so that it lasts),
 // some regions are not in sync and their legs may differ: the whole
 // device is one data extent.

@@ -11,6 +11,7 @@
 #include <future>
 #include <iostream>
 #include <memory>
+#include <random>
 #include <thread>
 #include <unistd.h>
 
@@ -230,6 +231,45 @@ TEST_P(Raid1Map, BadBlocksOnACopyAreData)
 	std::cout << "[   MAP    ] bad blocks: " << seekmap::to_string(w.map)
 		  << ", the copies and the bad range: " << seekmap::to_string(must)
 		  << std::endl;
+}
+
+// Seeded random layouts: runs written to and punched from each copy
+// behind md's back, round after round on one array; after each round the
+// map is the union of the copies. SEEK_TEST_SEED replays a run.
+TEST_P(Raid1Map, RandomCopiesMapAsTheirUnion)
+{
+	const uint64_t seed = seed_from_env();
+	RecordProperty("seed", std::to_string(seed));
+	std::mt19937_64 rng(seed);
+	auto ms = members(GetParam());
+	MdArray md("1", paths(ms));
+	UniqueFd fd = open_or_throw(md.path(), O_RDONLY);
+	const int64_t size = size_of(fd.get());
+	for (int round = 0; round < 2; round++) {
+		for (auto &m : ms) {
+			const int64_t base = md.data_offset(*m);
+			for (int i = 0, n = rng() % 6; i < n; i++) {
+				// Sector-aligned runs from a sector to 1 MiB,
+				// a third of them ending the array.
+				int64_t len = (1 + rng() % 2048) * Sector;
+				int64_t off = rng() % 3 ? (rng() % ((size - len) / Sector)) * Sector
+							: size - len;
+				if (rng() % 4)
+					m->file.write(base + off, len, rng());
+				else
+					m->file.punch(base + off, len);
+			}
+		}
+		drop_cache(fd.get());
+		const ExtentMap want = copies_union(md, all(ms), size);
+		SCOPED_TRACE("replay: SEEK_TEST_SEED=" + std::to_string(seed) +
+			     ", round " + std::to_string(round));
+		EXPECT_TRUE(MapIs(fd.get(), size, want));
+		for (int i = 0; i < 8; i++)
+			EXPECT_TRUE(SeekAnswers(fd.get(), size, want, rng() % size));
+		if (HasFailure())
+			break;
+	}
 }
 
 INSTANTIATE_TEST_SUITE_P(Copies, Raid1Map, ::testing::Values(2, 3),
