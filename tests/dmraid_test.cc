@@ -77,6 +77,22 @@ TEST_F(DmRaidMap, Raid1SetIsTheUnionOfItsLegs)
 		  union_of({ls[0]->copy_map(0, size), ls[1]->copy_map(0, size)}));
 }
 
+// A raid1 set made without its first leg ("- -") answers from the leg it
+// has.
+TEST_F(DmRaidMap, DegradedRaid1SetAnswersFromTheLegLeft)
+{
+	auto ls = legs(1);
+	ls[0]->file.write(6 * MiB, 192 * KiB, 1);
+	ls[0]->file.write(kLegSize - 8 * KiB, 8 * KiB, 2);
+	DmDevice dm("0 " + sectors_of(kLegSize) +
+		    " raid raid1 2 0 nosync 2 - - - " + ls[0]->loop.path());
+	SCOPED_TRACE(status_of(dm));
+	UniqueFd fd = open_or_throw(dm.path(), O_RDONLY);
+	const int64_t size = size_of(fd.get());
+	ASSERT_EQ(size, kLegSize);
+	ExpectMap(fd.get(), size, ls[0]->copy_map(0, size));
+}
+
 // A raid0 set interleaves its legs chunk by chunk: chunk c of the set is
 // chunk c / n of leg c % n (legs of equal size, one zone).
 TEST_F(DmRaidMap, Raid0SetInterleavesItsLegsByChunk)
