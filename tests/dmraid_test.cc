@@ -241,10 +241,13 @@ TEST_F(DmMirrorMap, InSyncMirrorOfDifferentLegsAnswersAsItsReadsGo)
 	ExpectMap(fd.get(), size, want);
 }
 
-// Reads skip a leg that failed one (its error count), so the map follows:
-// after a read error on the default leg, the map is the other leg's; with
-// no leg left to read from, reads fail and it is all data. The legs are dm
-// devices over the loop devices, reloaded as "error" to fail.
+// With handle_errors, a read error on the default leg makes the other leg
+// the default, which reads go to from then on, so the map follows: it is
+// the other leg's; with no leg left to read from, reads fail and it is all
+// data. (Without handle_errors the failed leg stays the default and the
+// mirror answers all data: a region it has not marked in sync would read
+// from it and fail.) The legs are dm devices over the loop devices,
+// reloaded as "error" to fail.
 TEST_F(DmMirrorMap, MapFollowsTheReadsPastAFailedLeg)
 {
 	auto ls = legs(2);
@@ -257,14 +260,14 @@ TEST_F(DmMirrorMap, MapFollowsTheReadsPastAFailedLeg)
 		dms.push_back(std::make_unique<DmDevice>(
 			"0 " + sectors_of(kLegSize) + " linear " + l->loop.path() + " 0"));
 	DmDevice dm("0 " + sectors_of(kLegSize) + " mirror core 2 1024 nosync 2 " +
-		    dms[0]->path() + " 0 " + dms[1]->path() + " 0");
+		    dms[0]->path() + " 0 " + dms[1]->path() + " 0 1 handle_errors");
 	UniqueFd fd = open_or_throw(dm.path(), O_RDONLY);
 	const int64_t size = size_of(fd.get());
 	WaitForMap(fd.get(), size, ls[0]->copy_map(0, size));
 	ExpectMap(fd.get(), size, ls[0]->copy_map(0, size));
 
-	// A read fails on leg 0 and is retried on leg 1, which reads get
-	// from now on.
+	// A read fails on leg 0 and is retried on leg 1, the default from
+	// now on.
 	auto read_one = [&](int64_t off) {
 		UniqueFd direct = open_or_throw(dm.path(), O_RDONLY | O_DIRECT);
 		void *p = nullptr;
