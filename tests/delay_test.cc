@@ -59,14 +59,11 @@ protected:
 			      {kWriteOff + 5 * MiB, 1 * MiB}}};
 	Disk flush_{16 * MiB, {{0, 16 * MiB}}};
 
-	// The read device's map through the window [kReadOff, kReadOff + kLen).
+	// The read device's map through the window [kReadOff, kReadOff + kLen),
+	// in the target's coordinates.
 	ExtentMap want() const
 	{
-		ExtentMap w;
-		for (const Extent &e :
-		     seekmap::window(read_.file.map(), kReadOff, kReadOff + kLen))
-			w.push_back({e.start - kReadOff, e.end - kReadOff});
-		return w;
+		return seekmap::window(read_.file.map(), kReadOff, kReadOff + kLen);
 	}
 	// A delay table line: reads from read_ after @read_ms; with @nargs
 	// 6 or 9, writes (and flushes) to the other devices after 100 ms.

@@ -412,9 +412,10 @@ INSTANTIATE_TEST_SUITE_P(
 
 class MdLiveness : public DeviceTest {};
 
-// While md suspends the array (here: a write of suspend_lo, which waits
-// for a read held up by a suspended dm member), a query answers "data" at
-// once instead of waiting for the resume; afterwards the map is back.
+// While md suspends the array (here: for a change of a member's state,
+// which waits for a read held up by a suspended dm member), a query
+// answers "data" at once instead of waiting for the resume; afterwards the
+// map is back.
 TEST_F(MdLiveness, SuspendedArrayAnswersDataAtOnce)
 {
 	Member f0(32 * MiB), f1(32 * MiB);
@@ -456,17 +457,37 @@ TEST_F(MdLiveness, SuspendedArrayAnswersDataAtOnce)
 	}, std::chrono::seconds(20))) << "the read did not reach the array";
 	ASSERT_EQ(reader.wait_for(milliseconds(200)), std::future_status::timeout)
 		<< "the read through the suspended member completed";
-	// md suspends the array: it stops new I/O and waits for the read.
-	suspender = std::async(std::launch::async, [&] {
-		write_value(md.sysfs() + "suspend_lo", "0");
-	});
+	// md suspends the array to change a member's state (as for every
+	// member change): it stops new I/O and waits for the read.
+	const std::string state =
+		md.sysfs() + "dev-" + d0.dm_path().substr(5) + "/state";
+	suspender = std::async(std::launch::async,
+			       [&] { write_value(state, "writemostly"); });
 	went_data = std::async(std::launch::async, [&] {
 		return WaitFor([&] {
 			return seekmap::seek(fd.get(), 0, SEEK_DATA) == 0;
 		}, std::chrono::seconds(20));
 	});
 	ASSERT_TRUE(AnswersWithin(went_data, "queries of a suspending array"));
-	ASSERT_TRUE(went_data.get()) << "the array never answered all data";
+	ASSERT_TRUE(went_data.get())
+		<< "the array never answered all data; the suspend "
+		<< (suspender.wait_for(milliseconds(0)) == std::future_status::ready
+			    ? "ended" : "waits")
+		<< ", SEEK_DATA(0) " << seekmap::seek(fd.get(), 0, SEEK_DATA)
+		<< ", the read "
+		<< (reader.wait_for(milliseconds(0)) == std::future_status::ready
+			    ? "ended" : "waits")
+		<< ", the suspend said: " << [&] {
+			   try {
+				   if (suspender.wait_for(milliseconds(0)) ==
+				       std::future_status::ready)
+					   suspender.get();
+				   return std::string("nothing");
+			   } catch (const std::exception &e) {
+				   return std::string(e.what());
+			   }
+		   }()
+		<< ", inflight " << read_small_file("/sys/block/" + md.path().substr(5) + "/inflight");
 	walk = async_walk(fd.get(), size);
 	ASSERT_TRUE(AnswersWithin(walk, "a walk of a suspended array",
 				  std::chrono::seconds(10)));
