@@ -77,7 +77,12 @@ public:
 				  std::to_string(members.size()) + " " + options;
 		for (const std::string &m : members)
 			cmd += " " + m;
-		run_or_throw(cmd + " 2>&1");
+		try {
+			run_or_throw(cmd + " 2>&1");
+		} catch (...) {
+			stop(); // whatever mdadm left behind
+			throw;
+		}
 		char real[PATH_MAX];
 		if (!realpath(("/dev/md/" + name_).c_str(), real)) {
 			stop();
@@ -317,7 +322,7 @@ INSTANTIATE_TEST_SUITE_P(
 	Geometry, Raid0Map,
 	::testing::Values(
 		Raid0Case{"TwoMembers64KiB", {64 * MiB, 64 * MiB}, 64, "", 0},
-		Raid0Case{"ThreeMembers12KiB", {48 * MiB, 48 * MiB, 48 * MiB}, 12,
+		Raid0Case{"ThreeMembers12KiB", {24 * MiB, 24 * MiB, 24 * MiB}, 12,
 			  "", 0},
 		Raid0Case{"FourMembers96KiB",
 			  {32 * MiB, 32 * MiB, 32 * MiB, 32 * MiB}, 96, "", 0},
@@ -329,13 +334,13 @@ INSTANTIATE_TEST_SUITE_P(
 		Raid0Case{"ThreeZonesAlternate64KiB",
 			  {64 * MiB, 40 * MiB + 64 * KiB, 24 * MiB + 64 * KiB},
 			  64, "alternate", 2},
-		// 12 KiB chunks: 4010, 4010, 1963 a member; the second zone
-		// starts at chunk 5889, odd.
+		// 12 KiB chunks: 1962, 1962, 939 a member; the second zone
+		// starts at chunk 2817, odd.
 		Raid0Case{"TwoZonesOriginal12KiB",
-			  {48 * MiB, 48 * MiB, 24 * MiB + 12 * KiB}, 12,
+			  {24 * MiB, 24 * MiB, 12 * MiB + 12 * KiB}, 12,
 			  "original", 1},
 		Raid0Case{"TwoZonesAlternate12KiB",
-			  {48 * MiB, 48 * MiB, 24 * MiB + 12 * KiB}, 12,
+			  {24 * MiB, 24 * MiB, 12 * MiB + 12 * KiB}, 12,
 			  "alternate", 2}),
 	[](const auto &info) { return std::string(info.param.name); });
 
