@@ -244,7 +244,8 @@ struct Raid0Case {
 	std::vector<int64_t> sizes; // members' file sizes
 	int chunk_kib;
 	const char *layout;	    // mdadm --layout, "" for none
-	int want_layout;	    // md's layout attribute then
+	int want_layout;	    // md's layout attribute then, 0: one zone
+	int default_layout = 0;	    // raid0.default_layout, 0: left alone
 };
 
 void PrintTo(const Raid0Case &c, std::ostream *os) { *os << c.name; }
@@ -292,6 +293,11 @@ TEST_P(Raid0Map, WrittenExtentsAreDataTheRestHoles)
 	std::string opts = "--chunk=" + std::to_string(c.chunk_kib);
 	if (*c.layout)
 		opts += std::string(" --layout=") + c.layout;
+	std::unique_ptr<ScopedSysValue> dflt;
+	if (c.default_layout)
+		dflt = std::make_unique<ScopedSysValue>(
+			"/sys/module/raid0/parameters/default_layout",
+			std::to_string(c.default_layout));
 	MdArray md("0", paths_of(members), opts);
 	const int64_t chunk = c.chunk_kib * KiB;
 	ASSERT_EQ(std::stoll(md.attr("chunk_size")), chunk);
@@ -303,7 +309,11 @@ TEST_P(Raid0Map, WrittenExtentsAreDataTheRestHoles)
 	std::cout << "[  RAID0   ] " << zones.size() << " zones, layout "
 		  << md.attr("layout") << std::endl;
 	if (c.want_layout) {
-		EXPECT_EQ(std::stoi(md.attr("layout")), c.want_layout);
+		// The superblock's layout; raid0 takes the module's
+		// default_layout for one it does not know.
+		if (!c.default_layout) {
+			EXPECT_EQ(std::stoi(md.attr("layout")), c.want_layout);
+		}
 		ASSERT_GT(zones.size(), 1u);
 		EXPECT_TRUE(differ) << "the case does not tell the layouts apart";
 	} else {
@@ -334,6 +344,13 @@ INSTANTIATE_TEST_SUITE_P(
 		Raid0Case{"ThreeZonesAlternate64KiB",
 			  {64 * MiB, 40 * MiB + 64 * KiB, 24 * MiB + 64 * KiB},
 			  64, "alternate", 2},
+		// No layout in the superblock: raid0.default_layout decides.
+		Raid0Case{"ThreeZonesDefaultOriginal64KiB",
+			  {64 * MiB, 40 * MiB + 64 * KiB, 24 * MiB + 64 * KiB},
+			  64, "dangerous", 1, 1},
+		Raid0Case{"ThreeZonesDefaultAlternate64KiB",
+			  {64 * MiB, 40 * MiB + 64 * KiB, 24 * MiB + 64 * KiB},
+			  64, "dangerous", 2, 2},
 		// 12 KiB chunks: 1962, 1962, 939 a member; the second zone
 		// starts at chunk 2817, odd.
 		Raid0Case{"TwoZonesOriginal12KiB",
