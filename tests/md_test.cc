@@ -398,6 +398,38 @@ TEST_F(MdLinearMap, HoleSpansAWholeEmptyMember)
 	EXPECT_EQ(seekmap::seek(fd.get(), m0 - kPage, SEEK_DATA), m0 + m1 + kPage);
 }
 
+class MdLongHole : public DeviceTest,
+		   public ::testing::WithParamInterface<const char *> {};
+
+// md answers in steps of at most 1 GiB: SEEK_DATA across a hole of more
+// than a step goes on with the next step instead of stopping at the first
+// one's end, and the hole around the step's end is one hole.
+TEST_P(MdLongHole, SeekDataCrossesAHoleLongerThanAStep)
+{
+	auto members = make_members({1 * GiB, 1 * GiB});
+	const std::string level = GetParam();
+	MdArray md(level, paths_of(members), level == "0" ? "--chunk=64" : "");
+	UniqueFd fd = open_or_throw(md.path(), O_RDONLY);
+	const int64_t size = size_of(fd.get());
+	ASSERT_GT(size, int64_t(3) * GiB / 2);
+	const ExtentMap want = {{0, kPage},
+				{size - GiB / 4, size - GiB / 4 + 8 * KiB},
+				{size - kPage, size}};
+	{
+		UniqueFd wfd = open_or_throw(md.path(), O_RDWR | O_DIRECT);
+		for (const Extent &e : want)
+			direct_write(wfd.get(), e.start, e.length(), 5);
+	}
+	EXPECT_TRUE(MapIs(fd.get(), size, want));
+	EXPECT_EQ(seekmap::seek(fd.get(), kPage, SEEK_DATA), size - GiB / 4);
+	EXPECT_EQ(seekmap::seek(fd.get(), kPage, SEEK_HOLE), kPage);
+}
+
+INSTANTIATE_TEST_SUITE_P(Levels, MdLongHole, ::testing::Values("0", "linear"),
+			 [](const auto &info) {
+				 return std::string(info.index ? "Linear" : "Raid0");
+			 });
+
 struct LevelCase {
 	const char *name;
 	const char *level;
