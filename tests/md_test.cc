@@ -128,25 +128,36 @@ private:
 		if (stopped_)
 			return;
 		stopped_ = true;
-		std::string target = path_.empty() ? "/dev/md/" + name_ : path_;
-		bool ok = false;
-		for (int i = 0; i < 50 && !ok; i++) {
-			ok = system(("mdadm --stop " + target + " >/dev/null 2>&1")
-					    .c_str()) == 0;
-			if (!ok)
-				std::this_thread::sleep_for(milliseconds(100));
+		const std::string link = "/dev/md/" + name_;
+		std::string node = path_, kname = kname_;
+		char real[PATH_MAX];
+		if (node.empty() && realpath(link.c_str(), real)) {
+			node = real;
+			kname = node.substr(node.rfind('/') + 1);
 		}
-		if (!ok)
-			ADD_FAILURE() << "mdadm --stop " << target << " failed";
-		// md deletes the gendisk after the stop: wait for it, so that
-		// the members are let go before they are torn down.
-		if (!kname_.empty())
+		// Stop the array if there is one (a failed create may have
+		// left one, or only nodes, or nothing).
+		if (!kname.empty() &&
+		    access(("/sys/block/" + kname + "/md").c_str(), F_OK) == 0) {
+			bool ok = false;
+			for (int i = 0; i < 20 && !ok; i++) {
+				ok = system(("mdadm --stop " + node +
+					     " >/dev/null 2>&1").c_str()) == 0;
+				if (!ok)
+					std::this_thread::sleep_for(milliseconds(100));
+			}
+			if (!ok)
+				ADD_FAILURE() << "mdadm --stop " << node << " failed";
+			// md deletes the gendisk after the stop: wait for it,
+			// so that the members are let go before they are torn
+			// down.
 			WaitFor([&] {
-				return access(("/sys/block/" + kname_).c_str(), F_OK) != 0;
+				return access(("/sys/block/" + kname).c_str(), F_OK) != 0;
 			}, std::chrono::seconds(10));
-		unlink(("/dev/md/" + name_).c_str());
-		if (!path_.empty())
-			unlink(path_.c_str());
+		}
+		unlink(link.c_str());
+		if (!node.empty())
+			unlink(node.c_str());
 	}
 
 	std::string name_, path_, kname_;
